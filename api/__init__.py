@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): routes, the actor dependency, error handlers."""

@@ -1,0 +1,200 @@
+"""Posts: create, submit, revise, decide, read, list, and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.deps import ContextDep, CurrentUser, require_role
+from api.schemas import (
+    AuditEntryPublic,
+    AuditTrail,
+    DecisionCreate,
+    PostCreate,
+    PostList,
+    PostPublic,
+    PostSummary,
+    RevisionCreate,
+    RevisionPublic,
+)
+from api.service import ServiceError, create_draft, revise_draft, submit
+from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest, RevisionRef, workflow_id_for
+from domain.status import PostStatus
+from store.engine import as_utc, transaction
+from store.posts import get_post, latest_revision, list_posts
+from store.records import audit_trail
+from store.tables import Post, User
+from store.workspaces import get_channel
+from workflows.lifecycle import PostLifecycle
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+QUERY_TIMEOUT = timedelta(seconds=5)
+
+
+def _visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
+    with transaction(ctx.engine) as session:
+        post = get_post(session, post_id)
+    if post is None or post.workspace_id != user.workspace_id:
+        raise HTTPException(404, f"post '{post_id}' not found")
+    return post
+
+
+def _handle(ctx: ContextDep, post_id: str) -> WorkflowHandle[PostLifecycle, LifecycleState]:
+    return ctx.client.get_workflow_handle_for(PostLifecycle.run, workflow_id_for(post_id))
+
+
+def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
+    """The projection, for drafts (no workflow yet) and when no worker can answer a query."""
+    with transaction(ctx.engine) as session:
+        rev = latest_revision(session, post.id)
+    assert rev is not None
+    return LifecycleState(
+        post_id=post.id,
+        workspace_id=post.workspace_id,
+        channel_id=post.channel_id,
+        author=post.author,
+        status=PostStatus(post.status),
+        revision=RevisionRef(
+            number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author
+        ),
+        last_editor=rev.author,
+        publish_at=as_utc(post.publish_at),
+        followup_offsets=[],
+    )
+
+
+async def _view(ctx: ContextDep, post: Post) -> PostPublic:
+    if post.status == PostStatus.DRAFT.value:
+        return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
+    try:
+        state = await _handle(ctx, post.id).query(PostLifecycle.current, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError:
+        # No worker answered in time: the projection is a few seconds old at worst, better than an error.
+        state = await asyncio.to_thread(_state_from_store, ctx, post)
+    return PostPublic.from_state(post, state)
+
+
+async def _submit(ctx: ContextDep, post_id: str) -> None:
+    try:
+        await submit(
+            ctx.client,
+            ctx.engine,
+            post_id,
+            task_queue=ctx.settings.task_queue,
+            followup_offsets=ctx.settings.followup_offsets,
+        )
+    except WorkflowAlreadyStartedError as err:
+        raise ServiceError(409, "already_submitted", f"post {post_id} was already submitted") from err
+
+
+@router.post("", status_code=201, response_model=PostPublic)
+async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Create a draft (and submit it at once with `submit: true`)."""
+    require_role(user, "editor")
+
+    def make() -> Post:
+        with transaction(ctx.engine) as session:
+            channel = get_channel(session, body.channel_id)
+        if channel is None or channel.workspace_id != user.workspace_id:
+            raise ServiceError(
+                422, "unknown_channel", f"channel '{body.channel_id}' is not in your workspace"
+            )
+        return create_draft(
+            ctx.engine,
+            workspace_id=user.workspace_id,
+            channel_id=body.channel_id,
+            author=user.id,
+            text=body.text,
+            publish_at=body.publish_at,
+        )
+
+    post = await asyncio.to_thread(make)
+    if body.submit:
+        await _submit(ctx, post.id)
+        post = _visible_post(ctx, user, post.id)
+        return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
+    return await _view(ctx, post)
+
+
+@router.post("/{post_id}/submit", status_code=202, response_model=PostPublic)
+async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Start the post's review: brand check, then approval."""
+    require_role(user, "editor")
+    post = _visible_post(ctx, user, post_id)
+    await _submit(ctx, post.id)
+    return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
+
+
+@router.post("/{post_id}/revisions", status_code=201, response_model=RevisionPublic)
+async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: CurrentUser) -> RevisionPublic:
+    """A new revision. A submitted post is checked again and needs approval again."""
+    require_role(user, "editor")
+    post = _visible_post(ctx, user, post_id)
+    if post.status == PostStatus.DRAFT.value:
+        ref = await asyncio.to_thread(revise_draft, ctx.engine, post, actor=user.id, text=body.text)
+    else:
+        ref = await _handle(ctx, post_id).execute_update(
+            PostLifecycle.revise, ReviseRequest(actor=user.id, text=body.text, comment=body.comment)
+        )
+    return RevisionPublic(**ref.model_dump())
+
+
+@router.post("/{post_id}/decisions", response_model=PostPublic)
+async def decide(
+    post_id: str,
+    body: DecisionCreate,
+    ctx: ContextDep,
+    user: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> PostPublic:
+    """Approve or reject the revision whose content hash you reviewed."""
+    require_role(user, "approver")
+    post = _visible_post(ctx, user, post_id)
+    if post.status == PostStatus.DRAFT.value:
+        raise ServiceError(409, "invalid_state", "the post is a draft; submit it before deciding")
+    handle = _handle(ctx, post_id)
+    await handle.execute_update(
+        PostLifecycle.decide,
+        DecideRequest(
+            actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment
+        ),
+        id=f"decide-{idempotency_key}" if idempotency_key else None,
+    )
+    return await _view(ctx, post)
+
+
+@router.get("/{post_id}", response_model=PostPublic)
+async def read(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    return await _view(ctx, _visible_post(ctx, user, post_id))
+
+
+@router.get("", response_model=PostList)
+def list_(
+    ctx: ContextDep,
+    user: CurrentUser,
+    status: PostStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="next_cursor of the previous page")
+    ] = None,
+) -> PostList:
+    with transaction(ctx.engine) as session:
+        rows = list_posts(session, user.workspace_id, status.value if status else None, limit + 1, cursor)
+    page = rows[:limit]
+    return PostList(
+        posts=[PostSummary.from_row(p) for p in page], next_cursor=page[-1].id if len(rows) > limit else None
+    )
+
+
+@router.get("/{post_id}/audit", response_model=AuditTrail)
+def audit(post_id: str, ctx: ContextDep, user: CurrentUser) -> AuditTrail:
+    post = _visible_post(ctx, user, post_id)
+    with transaction(ctx.engine) as session:
+        entries = [AuditEntryPublic.from_row(e) for e in audit_trail(session, post.id)]
+    return AuditTrail(post_id=post.id, entries=entries)

@@ -1,0 +1,137 @@
+"""What the API does to posts, callable without HTTP (the demo and the benchmark use it too)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+
+from domain.content import content_hash
+from domain.lifecycle import LifecycleInput, RevisionRef, TransitionRecord, workflow_id_for
+from domain.status import AuditAction, PostStatus
+from store.engine import as_utc, transaction
+from store.posts import add_post, add_revision, get_post, latest_revision
+from store.records import next_seq, record_transitions
+from store.tables import Post
+from workflows.lifecycle import PostLifecycle
+from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
+
+
+class ServiceError(Exception):
+    """A business error with the HTTP status it means."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def new_post_id() -> str:
+    return uuid.uuid4().hex
+
+
+def create_draft(
+    engine: Engine, *, workspace_id: str, channel_id: str, author: str, text: str, publish_at: datetime | None
+) -> Post:
+    post_id = new_post_id()
+    revision = RevisionRef(number=1, text=text, content_hash=content_hash(text), author=author)
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        post = add_post(
+            session,
+            Post(
+                id=post_id,
+                workspace_id=workspace_id,
+                channel_id=channel_id,
+                author=author,
+                status=PostStatus.DRAFT.value,
+                content_hash=revision.content_hash,
+                publish_at=publish_at or now,
+            ),
+            revision,
+        )
+        record_transitions(
+            session,
+            [_draft_record(post, revision, AuditAction.CREATED, author, seq=1, at=now)],
+        )
+    return post
+
+
+def revise_draft(engine: Engine, post: Post, *, actor: str, text: str) -> RevisionRef:
+    with transaction(engine) as session:
+        current = latest_revision(session, post.id)
+        number = (current.number if current else 0) + 1
+        revision = RevisionRef(number=number, text=text, content_hash=content_hash(text), author=actor)
+        if current is not None and current.content_hash == revision.content_hash:
+            raise ServiceError(422, "invalid_input", "the revision changes nothing")
+        add_revision(session, post.id, revision)
+        seq = next_seq(session, workflow_id_for(post.id))
+        record_transitions(
+            session,
+            [_draft_record(post, revision, AuditAction.DRAFT_REVISED, actor, seq=seq, at=datetime.now(UTC))],
+        )
+    return revision
+
+
+def _draft_record(
+    post: Post, revision: RevisionRef, action: AuditAction, actor: str, *, seq: int, at: datetime
+) -> TransitionRecord:
+    return TransitionRecord(
+        workflow_id=workflow_id_for(post.id),
+        post_id=post.id,
+        workspace_id=post.workspace_id,
+        seq=seq,
+        action=action,
+        actor=actor,
+        revision=revision.number,
+        content_hash=revision.content_hash,
+        status=PostStatus.DRAFT,
+        at=at,
+    )
+
+
+async def submit(
+    client: Client, engine: Engine, post_id: str, *, task_queue: str, followup_offsets: list[int]
+) -> WorkflowHandle[PostLifecycle, object]:
+    """Start the post's lifecycle workflow; a post is submitted once (the workflow id guarantees it)."""
+
+    def load() -> tuple[Post, RevisionRef, int]:
+        with transaction(engine) as session:
+            post = get_post(session, post_id)
+            if post is None:
+                raise ServiceError(404, "not_found", f"post {post_id} does not exist")
+            if post.status != PostStatus.DRAFT.value:
+                raise ServiceError(409, "already_submitted", f"post {post_id} is already {post.status}")
+            rev = latest_revision(session, post_id)
+            assert rev is not None
+            ref = RevisionRef(
+                number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author
+            )
+            return post, ref, next_seq(session, workflow_id_for(post_id))
+
+    post, revision, seq = await asyncio.to_thread(load)
+    return await client.start_workflow(
+        PostLifecycle.run,
+        LifecycleInput(
+            post_id=post.id,
+            workspace_id=post.workspace_id,
+            channel_id=post.channel_id,
+            author=post.author,
+            revision=revision,
+            publish_at=as_utc(post.publish_at),
+            followup_offsets=followup_offsets,
+            first_seq=seq,
+        ),
+        id=workflow_id_for(post.id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(POST_STATUS, PostStatus.BRAND_CHECK.value),
+                SearchAttributePair(WORKSPACE_ID, post.workspace_id),
+            ]
+        ),
+    )

@@ -1,0 +1,152 @@
+"""Inputs, outputs and state of the PostLifecycle workflow and its activities.
+
+Everything here crosses the Temporal boundary, so it is plain pydantic: never a SQLModel table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from domain.brand import Finding
+from domain.status import AuditAction, Decision, PostStatus
+
+
+def workflow_id_for(post_id: str) -> str:
+    return f"post-{post_id}"
+
+
+class RevisionRef(BaseModel):
+    number: int
+    text: str
+    content_hash: str
+    author: str
+
+
+class TransitionRecord(BaseModel):
+    """One audit entry plus the projection change that goes with it, written in one transaction.
+
+    (workflow_id, seq) is unique, so a retried activity writes nothing twice.
+    """
+
+    workflow_id: str
+    post_id: str
+    workspace_id: str
+    seq: int
+    action: AuditAction
+    actor: str
+    revision: int
+    content_hash: str
+    status: PostStatus
+    at: datetime
+    detail: dict[str, Any] = {}
+
+
+class LifecycleInput(BaseModel):
+    post_id: str
+    workspace_id: str
+    channel_id: str
+    author: str
+    revision: RevisionRef
+    publish_at: datetime
+    followup_offsets: list[int] = Field(default=[3600, 86400, 604800])
+    first_seq: int = 1
+
+
+class BrandCheckRequest(BaseModel):
+    workspace_id: str
+    channel_id: str
+    revision: RevisionRef
+    before: list[TransitionRecord] = []
+    # The check's own entry; the activity fills in its status and findings.
+    checked: TransitionRecord
+
+
+class BrandCheckResult(BaseModel):
+    findings: list[Finding]
+    blocking: bool
+    status: PostStatus
+
+
+class ReviseRequest(BaseModel):
+    actor: str
+    text: str
+    comment: str = ""
+
+
+class DecideRequest(BaseModel):
+    actor: str
+    decision: Decision
+    content_hash: str
+    comment: str = ""
+
+
+class DecisionOutcome(BaseModel):
+    decision: Decision
+    actor: str
+    revision: int
+    content_hash: str
+    status: PostStatus
+    at: datetime
+
+
+class StoreRevisionRequest(BaseModel):
+    post_id: str
+    revision: RevisionRef
+    record: TransitionRecord
+
+
+class PublishRequest(BaseModel):
+    post_id: str
+    workspace_id: str
+    channel_id: str
+    revision: RevisionRef
+    record: TransitionRecord
+
+
+class Publication(BaseModel):
+    channel_id: str
+    external_id: str
+    url: str
+    published_at: datetime
+
+
+class MetricsRequest(BaseModel):
+    post_id: str
+    channel_id: str
+    external_id: str
+    offset_seconds: int
+    record: TransitionRecord
+
+
+class MetricsSnapshot(BaseModel):
+    channel_id: str
+    external_id: str
+    offset_seconds: int
+    collected_at: datetime
+    impressions: int
+    likes: int
+    shares: int
+    replies: int
+
+
+class LifecycleState(BaseModel):
+    """The whole live state of one post; what the `state` query returns and continue-as-new carries."""
+
+    post_id: str
+    workspace_id: str
+    channel_id: str
+    author: str
+    status: PostStatus = PostStatus.BRAND_CHECK
+    revision: RevisionRef
+    last_editor: str
+    publish_at: datetime
+    followup_offsets: list[int]
+    next_seq: int = 1
+    findings: list[Finding] = []
+    decisions: list[DecisionOutcome] = []
+    publication: Publication | None = None
+    metrics: list[MetricsSnapshot] = []
+    failure: str | None = None

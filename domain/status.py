@@ -1,0 +1,41 @@
+"""The lifecycle's states, shared by the workflow, the projection and the API."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    BRAND_CHECK = "brand_check"
+    CHANGES_NEEDED = "changes_needed"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISH_FAILED = "publish_failed"
+    PUBLISHED = "published"
+    DONE = "done"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (PostStatus.REJECTED, PostStatus.PUBLISH_FAILED, PostStatus.DONE)
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class AuditAction(StrEnum):
+    CREATED = "created"
+    DRAFT_REVISED = "draft_revised"
+    SUBMITTED = "submitted"
+    REVISED = "revised"
+    BRAND_CHECKED = "brand_checked"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    METRICS_COLLECTED = "metrics_collected"
+    METRICS_MISSED = "metrics_missed"

@@ -1,0 +1,1 @@
+"""Social platform channels: the error vocabulary, the sandbox platform service and its client adapter."""

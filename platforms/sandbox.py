@@ -1,0 +1,353 @@
+"""The sandbox platform: a small, real HTTP service that behaves like a social network.
+
+It is the default channel in development and the test double for the publish activity, so it keeps the
+contracts a real platform would: an `Idempotency-Key` is required on every publish and replays the stored
+post, a post can be looked up by that key after an ambiguous failure, and engagement metrics only ever grow.
+Posts live in SQLite so a restarted sandbox still knows everything it has published.
+"""
+
+import hashlib
+import html
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+Clock = Callable[[], datetime]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_MAX_KEY_LENGTH = 255
+# Long enough for any lock holder to finish a single-row transaction, even on a slow CI disk.
+_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _to_micros(moment: datetime) -> int:
+    # Integer microseconds compare and order exactly, and a replayed post returns the very same timestamp.
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+class PostCreate(BaseModel):
+    channel: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class PostPublic(BaseModel):
+    id: str
+    url: str
+    channel: str
+    text: str
+    created_at: datetime
+
+
+class PostList(BaseModel):
+    posts: list[PostPublic]
+
+
+class MetricsPublic(BaseModel):
+    post_id: str
+    impressions: int
+    likes: int
+    shares: int
+    replies: int
+    measured_at: datetime
+
+
+@dataclass(frozen=True)
+class _StoredPost:
+    id: str
+    idempotency_key: str
+    url: str
+    channel: str
+    text: str
+    created_at_us: int
+    measured_at_us: int
+
+    def public(self) -> PostPublic:
+        return PostPublic(
+            id=self.id,
+            url=self.url,
+            channel=self.channel,
+            text=self.text,
+            created_at=_from_micros(self.created_at_us),
+        )
+
+
+_COLUMNS = "id, idempotency_key, url, channel, text, created_at_us, measured_at_us"
+
+
+class _PostStore:
+    """Every query the sandbox runs. One short-lived connection per call, so threads never share one."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._db_path = db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            # WAL lets readers proceed while a publish holds the write lock; the mode is stored in the file.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
+                """
+                CREATE TABLE IF NOT EXISTS posts (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    url TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    created_at_us INTEGER NOT NULL,
+                    measured_at_us INTEGER NOT NULL
+                )
+                """
+            )
+            conn.execute("CREATE INDEX IF NOT EXISTS posts_by_channel ON posts (channel, seq)")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # Autocommit mode: transactions are opened explicitly where a read-then-write must be atomic.
+        conn = sqlite3.connect(self._db_path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def publish_once(
+        self, idempotency_key: str, channel: str, text: str, base_url: str, now_us: int
+    ) -> tuple[_StoredPost, bool]:
+        """The post stored under the key, creating it if the key is new; True when it was just created."""
+        with self._connect() as conn:
+            # IMMEDIATE takes the write lock before the lookup, so two publishes with one key (from any thread
+            # or process) cannot both see "no post yet" and both insert.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)
+                ).fetchone()
+                if row is not None:
+                    conn.execute("COMMIT")
+                    return _StoredPost(*row), False
+                post_id = f"sbx_{secrets.token_hex(8)}"
+                post = _StoredPost(
+                    id=post_id,
+                    idempotency_key=idempotency_key,
+                    url=f"{base_url}/p/{post_id}",
+                    channel=channel,
+                    text=text,
+                    created_at_us=now_us,
+                    measured_at_us=now_us,
+                )
+                conn.execute(
+                    f"INSERT INTO posts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        post.id,
+                        post.idempotency_key,
+                        post.url,
+                        post.channel,
+                        post.text,
+                        post.created_at_us,
+                        post.measured_at_us,
+                    ),
+                )
+                conn.execute("COMMIT")
+                return post, True
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def get(self, post_id: str) -> _StoredPost | None:
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return None if row is None else _StoredPost(*row)
+
+    def get_by_key(self, idempotency_key: str) -> _StoredPost | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)
+            ).fetchone()
+        return None if row is None else _StoredPost(*row)
+
+    def list(self, channel: str | None) -> list[_StoredPost]:
+        with self._connect() as conn:
+            if channel is None:
+                rows = conn.execute(f"SELECT {_COLUMNS} FROM posts ORDER BY seq").fetchall()
+            else:
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM posts WHERE channel = ? ORDER BY seq", (channel,)
+                ).fetchall()
+        return [_StoredPost(*row) for row in rows]
+
+    def advance_measurement(self, post_id: str, now_us: int) -> _StoredPost | None:
+        """Move the post's measurement time forward to now, never back, and return the post."""
+        with self._connect() as conn:
+            # Persisting the high-water mark keeps metrics from shrinking if the wall clock steps backwards
+            # (NTP, a VM resume) or the sandbox restarts on a host whose clock is behind.
+            rows = conn.execute(
+                f"UPDATE posts SET measured_at_us = max(measured_at_us, ?) WHERE id = ? RETURNING {_COLUMNS}",
+                (now_us, post_id),
+            ).fetchall()
+        return _StoredPost(*rows[0]) if rows else None
+
+
+def _metrics_for(post: _StoredPost) -> MetricsPublic:
+    seconds = max(0, post.measured_at_us - post.created_at_us) / 1_000_000
+    # A stable per-post offset makes posts differ from each other while staying reproducible across restarts.
+    offset = int.from_bytes(hashlib.sha256(post.id.encode()).digest()[:4], "big") % 97
+    impressions = offset + int(10 * seconds**0.8)
+    return MetricsPublic(
+        post_id=post.id,
+        impressions=impressions,
+        likes=impressions // 20,
+        shares=impressions // 90,
+        replies=impressions // 45,
+        measured_at=_from_micros(post.measured_at_us),
+    )
+
+
+class _SandboxRefusal(Exception):
+    """A request the sandbox refuses, with the status and machine-readable code a real platform would send."""
+
+    def __init__(self, status_code: int, error: str, message: str) -> None:
+        super().__init__(status_code, error, message)
+        self.status_code = status_code
+        self.error = error
+        self.message = message
+
+
+def _error_response(status_code: int, error: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status_code)
+
+
+def _not_found(what: str) -> _SandboxRefusal:
+    return _SandboxRefusal(404, "not_found", f"No post {what} exists on this sandbox; check the value.")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(_SandboxRefusal)
+    async def refusal(_: Request, exc: _SandboxRefusal) -> JSONResponse:
+        return _error_response(exc.status_code, exc.error, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        return _error_response(422, "invalid_request", f"Fix the request and send it again: {problems}.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        message = f"{request.method} {request.url.path}: {exc.detail}."
+        return _error_response(exc.status_code, error, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return _error_response(500, "internal_error", "The sandbox failed unexpectedly; retry the request.")
+
+
+def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
+    """The sandbox platform, storing its posts at `db_path`.
+
+    `clock` must return timezone-aware datetimes; tests inject one to make metrics grow without sleeping.
+    """
+    now = clock or _system_clock
+    store = _PostStore(db_path)
+    app = FastAPI(title="postgate sandbox platform")
+    _install_error_handlers(app)
+
+    # Endpoints are plain `def` so FastAPI runs the blocking SQLite calls in its thread pool.
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.post("/api/posts", status_code=201)
+    def publish(
+        body: PostCreate,
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> PostPublic:
+        if not idempotency_key or len(idempotency_key) > _MAX_KEY_LENGTH:
+            raise _SandboxRefusal(
+                400,
+                "idempotency_key_required",
+                f"Send an Idempotency-Key header of 1 to {_MAX_KEY_LENGTH} characters, unique per post; "
+                "resending the same key returns the post already created instead of a duplicate.",
+            )
+        post, created = store.publish_once(
+            idempotency_key,
+            body.channel,
+            body.text,
+            base_url=str(request.base_url).rstrip("/"),
+            now_us=_to_micros(now()),
+        )
+        if not created:
+            if (post.channel, post.text) != (body.channel, body.text):
+                raise _SandboxRefusal(
+                    422,
+                    "idempotency_key_reused",
+                    f"Idempotency-Key {idempotency_key!r} was already used for different content "
+                    f"(post {post.id}); use a new key for new content.",
+                )
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        return post.public()
+
+    @app.get("/api/posts")
+    def list_posts(channel: str | None = None) -> PostList:
+        return PostList(posts=[post.public() for post in store.list(channel)])
+
+    # Declared before the `{post_id}` routes: a key may contain "/" (or be "metrics"), which would otherwise
+    # match `/api/posts/{post_id}/metrics` with post_id "by-key".
+    @app.get("/api/posts/by-key/{idempotency_key:path}")
+    def get_post_by_key(idempotency_key: str) -> PostPublic:
+        post = store.get_by_key(idempotency_key)
+        if post is None:
+            raise _not_found(f"under Idempotency-Key {idempotency_key!r}")
+        return post.public()
+
+    @app.get("/api/posts/{post_id}")
+    def get_post(post_id: str) -> PostPublic:
+        post = store.get(post_id)
+        if post is None:
+            raise _not_found(f"with id {post_id!r}")
+        return post.public()
+
+    @app.get("/api/posts/{post_id}/metrics")
+    def get_metrics(post_id: str) -> MetricsPublic:
+        post = store.advance_measurement(post_id, _to_micros(now()))
+        if post is None:
+            raise _not_found(f"with id {post_id!r}")
+        return _metrics_for(post)
+
+    @app.get("/p/{post_id}", response_class=HTMLResponse)
+    def view_post(post_id: str) -> str:
+        post = store.get(post_id)
+        if post is None:
+            raise _not_found(f"with id {post_id!r}")
+        created = _from_micros(post.created_at_us).isoformat()
+        return (
+            f"<!doctype html><title>{html.escape(post.channel)}</title>"
+            f"<p><b>{html.escape(post.channel)}</b> · {created}</p>"
+            f"<p style='white-space: pre-wrap'>{html.escape(post.text)}</p>"
+        )
+
+    return app

@@ -1,0 +1,1 @@
+"""Everything persistent: SQLModel tables, the engine, repositories and Alembic migrations."""

@@ -1,0 +1,78 @@
+"""Posts and their revisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from domain.lifecycle import RevisionRef
+from store.tables import Post, Revision
+
+
+def add_post(session: Session, post: Post, first: RevisionRef) -> Post:
+    session.add(post)
+    session.flush()
+    add_revision(session, post.id, first)
+    return post
+
+
+def add_revision(session: Session, post_id: str, revision: RevisionRef) -> bool:
+    """Store a revision once; returns False when (post, number) was stored by an earlier try."""
+    existing = session.exec(
+        select(Revision).where(Revision.post_id == post_id, Revision.number == revision.number)
+    ).first()
+    if existing is not None:
+        if existing.content_hash != revision.content_hash:
+            raise ValueError(f"revision {revision.number} of post {post_id} already holds other content")
+        return False
+    session.add(
+        Revision(
+            post_id=post_id,
+            number=revision.number,
+            text=revision.text,
+            content_hash=revision.content_hash,
+            author=revision.author,
+        )
+    )
+    session.flush()
+    return True
+
+
+def get_post(session: Session, post_id: str) -> Post | None:
+    return session.get(Post, post_id)
+
+
+def list_posts(
+    session: Session, workspace_id: str, status: str | None = None, limit: int = 50, after: str | None = None
+) -> list[Post]:
+    """Newest first; `after` is the id of the last post of the previous page."""
+    query = select(Post).where(Post.workspace_id == workspace_id)
+    if status:
+        query = query.where(Post.status == status)
+    if after:
+        anchor = session.get(Post, after)
+        if anchor is not None:
+            query = query.where(
+                (col(Post.created_at) < anchor.created_at)
+                | ((col(Post.created_at) == anchor.created_at) & (col(Post.id) < anchor.id))
+            )
+    query = query.order_by(col(Post.created_at).desc(), col(Post.id).desc()).limit(limit)
+    return list(session.exec(query))
+
+
+def revisions(session: Session, post_id: str) -> list[Revision]:
+    return list(
+        session.exec(select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number)))
+    )
+
+
+def latest_revision(session: Session, post_id: str) -> Revision | None:
+    return session.exec(
+        select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number).desc())
+    ).first()
+
+
+def set_publish_at(session: Session, post: Post, publish_at: datetime) -> None:
+    post.publish_at = publish_at
+    session.add(post)

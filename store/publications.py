@@ -1,0 +1,71 @@
+"""Our own record of every publication and metrics snapshot: the first guard against duplicates."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from domain.lifecycle import MetricsSnapshot, Publication
+from store.engine import as_utc
+from store.tables import MetricSnapshotRow, PublicationRow
+
+
+def idempotency_key(post_id: str, revision: int, channel_id: str) -> str:
+    return f"postgate:{post_id}:r{revision}:{channel_id}"
+
+
+def find_publication(session: Session, key: str) -> Publication | None:
+    row = session.exec(select(PublicationRow).where(PublicationRow.idempotency_key == key)).first()
+    if row is None:
+        return None
+    return Publication(
+        channel_id=row.channel_id,
+        external_id=row.external_id,
+        url=row.url,
+        published_at=as_utc(row.published_at),
+    )
+
+
+def add_publication(
+    session: Session, key: str, post_id: str, revision: int, publication: Publication
+) -> None:
+    session.add(
+        PublicationRow(
+            idempotency_key=key,
+            post_id=post_id,
+            revision=revision,
+            channel_id=publication.channel_id,
+            external_id=publication.external_id,
+            url=publication.url,
+            published_at=publication.published_at,
+        )
+    )
+    session.flush()
+
+
+def publications_of(session: Session, post_id: str) -> list[PublicationRow]:
+    return list(session.exec(select(PublicationRow).where(PublicationRow.post_id == post_id)))
+
+
+def add_snapshot(session: Session, post_id: str, snapshot: MetricsSnapshot) -> bool:
+    exists = session.exec(
+        select(MetricSnapshotRow).where(
+            MetricSnapshotRow.post_id == post_id,
+            MetricSnapshotRow.channel_id == snapshot.channel_id,
+            MetricSnapshotRow.offset_seconds == snapshot.offset_seconds,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(MetricSnapshotRow(post_id=post_id, **snapshot.model_dump()))
+    session.flush()
+    return True
+
+
+def snapshots_of(session: Session, post_id: str) -> list[MetricSnapshotRow]:
+    return list(
+        session.exec(
+            select(MetricSnapshotRow)
+            .where(MetricSnapshotRow.post_id == post_id)
+            .order_by(col(MetricSnapshotRow.offset_seconds))
+        )
+    )

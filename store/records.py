@@ -1,0 +1,68 @@
+"""Audit entries and the status projection, always written together (see TransitionRecord)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from domain.lifecycle import TransitionRecord
+from store.tables import AuditEntry, Post
+
+
+def record_transitions(session: Session, records: Sequence[TransitionRecord]) -> int:
+    """Append the audit entries not yet stored and move the projection forward.
+
+    Keyed by (workflow_id, seq): a retried activity finds its entries and writes nothing twice.
+    Returns how many entries were new.
+    """
+    if not records:
+        return 0
+    workflow_id = records[0].workflow_id
+    seqs = [r.seq for r in records]
+    existing = set(
+        session.exec(
+            select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs))
+        )
+    )
+    new = [r for r in records if r.seq not in existing]
+    for r in new:
+        session.add(
+            AuditEntry(
+                workspace_id=r.workspace_id,
+                post_id=r.post_id,
+                workflow_id=r.workflow_id,
+                seq=r.seq,
+                action=r.action.value,
+                actor=r.actor,
+                revision=r.revision,
+                content_hash=r.content_hash,
+                status=r.status.value,
+                detail=json.dumps(r.detail, sort_keys=True, default=str),
+                at=r.at,
+            )
+        )
+    latest = max(records, key=lambda r: r.seq)
+    post = session.get(Post, latest.post_id)
+    # The projection only moves forward: an old retry arriving late must not roll the status back.
+    if post is not None and post.last_seq < latest.seq:
+        post.status = latest.status.value
+        post.current_revision = latest.revision
+        post.content_hash = latest.content_hash
+        post.updated_at = latest.at
+        post.last_seq = latest.seq
+        session.add(post)
+    session.flush()
+    return len(new)
+
+
+def audit_trail(session: Session, post_id: str) -> list[AuditEntry]:
+    return list(
+        session.exec(select(AuditEntry).where(AuditEntry.post_id == post_id).order_by(col(AuditEntry.seq)))
+    )
+
+
+def next_seq(session: Session, workflow_id: str) -> int:
+    seqs = session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id)).all()
+    return max(seqs, default=0) + 1

@@ -1,0 +1,118 @@
+"""SQLModel tables. These never cross the Temporal boundary: activities convert them to domain models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: object) -> object:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))  # type: ignore[arg-type]
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspaces"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    # JSON list of words no post in this workspace may contain (the skeleton's brand rule set).
+    banned_words: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+
+
+class Channel(SQLModel, table=True):
+    __tablename__ = "channels"
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    platform: str = Field(default="sandbox", max_length=32)
+    max_length: int = 500
+
+
+class Post(SQLModel, table=True):
+    """A post and its status projection (written with each audit entry, in the same transaction)."""
+
+    __tablename__ = "posts"
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    author: str = Field(max_length=64)
+    status: str = Field(index=True, max_length=32)
+    current_revision: int = 1
+    content_hash: str = Field(max_length=80)
+    publish_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    updated_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    last_seq: int = 0
+
+
+class Revision(SQLModel, table=True):
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number", name="uq_revision_post_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: str = Field(foreign_key="posts.id", index=True, max_length=64)
+    number: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=80)
+    author: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_audit_workflow_seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(index=True, max_length=64)
+    post_id: str = Field(index=True, max_length=64)
+    workflow_id: str = Field(max_length=80)
+    seq: int
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=64)
+    revision: int
+    content_hash: str = Field(max_length=80)
+    status: str = Field(max_length=32)
+    detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    recorded_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class PublicationRow(SQLModel, table=True):
+    __tablename__ = "publications"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=128)
+    post_id: str = Field(index=True, max_length=64)
+    revision: int
+    channel_id: str = Field(max_length=64)
+    external_id: str = Field(max_length=200)
+    url: str = Field(max_length=500)
+    published_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class MetricSnapshotRow(SQLModel, table=True):
+    __tablename__ = "metric_snapshots"
+    __table_args__ = (
+        UniqueConstraint("post_id", "channel_id", "offset_seconds", name="uq_metric_post_channel_offset"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: str = Field(index=True, max_length=64)
+    channel_id: str = Field(max_length=64)
+    external_id: str = Field(max_length=200)
+    offset_seconds: int
+    collected_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    impressions: int = 0
+    likes: int = 0
+    shares: int = 0
+    replies: int = 0

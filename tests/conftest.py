@@ -1,0 +1,149 @@
+"""Shared fixtures: real Temporal servers from the installed binaries, a real sandbox over HTTP, real DBs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy.engine import Engine
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from platforms.sandbox import create_sandbox_app
+from store.engine import make_engine, migrate, normalise_url
+from temporal_runtime import installed_binary
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+POSTGRES_URL = os.environ.get("POSTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ThreadedServer:
+    """A real uvicorn server on a free loopback port, in a thread, for the length of a test session."""
+
+    def __init__(self, app: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadedServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    app = create_sandbox_app(tmp_path_factory.mktemp("sandbox") / "sandbox.db")
+    with ThreadedServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(installed_binary("temporal-test-server")),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await env.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=env.client.namespace,
+                search_attributes={
+                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+                },
+            )
+        )
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(installed_binary("temporal")),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'postgate.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """A fresh schema in the PostgreSQL test database, dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as err:
+        admin.dispose()
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (start it, see README): {err}")
+    engine = sa.create_engine(
+        normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+    )
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    """A workspace with an editor, two approvers and a sandbox channel limited to 280 characters."""
+    import json
+
+    from store.engine import transaction
+    from store.tables import Channel, User, Workspace
+    from store.workspaces import add_channel, add_user, add_workspace
+
+    with transaction(engine) as session:
+        add_workspace(session, Workspace(id="acme", name="Acme", banned_words=json.dumps(["guaranteed"])))
+        add_user(session, User(id="ed", workspace_id="acme", name="Ed Editor", role="editor"))
+        add_user(session, User(id="ann", workspace_id="acme", name="Ann Approver", role="approver"))
+        add_user(session, User(id="bob", workspace_id="acme", name="Bob Approver", role="approver"))
+        add_channel(session, Channel(id="sbx", workspace_id="acme", name="Sandbox", max_length=280))
+    return engine

@@ -1,0 +1,247 @@
+"""PostLifecycle under the time-skipping server, with the real activities, SQLite and sandbox over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from api.service import create_draft, submit
+from domain.content import content_hash
+from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest
+from domain.status import AuditAction, Decision, PostStatus
+from settings import Settings
+from store.engine import transaction
+from store.publications import publications_of, snapshots_of
+from store.records import audit_trail
+from worker import running_worker
+from workflows.lifecycle import PostLifecycle
+from workflows.search_attributes import POST_STATUS
+
+HOUR, DAY = 3600, 86400
+
+
+@pytest.fixture
+async def worker(
+    time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str
+) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue)
+    async with running_worker(time_env.client, seeded, settings):
+        yield task_queue
+
+
+async def start(
+    env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None
+):  # type: ignore[no-untyped-def]
+    now = await env.get_current_time()
+    post = create_draft(
+        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
+    )
+    handle = await submit(
+        env.client, engine, post.id, task_queue=tq, followup_offsets=offsets or [HOUR, DAY, 7 * DAY]
+    )
+    return post, handle
+
+
+async def wait_status(handle, status: PostStatus, env: WorkflowEnvironment) -> LifecycleState:  # type: ignore[no-untyped-def]
+    for _ in range(200):
+        state = await handle.query(PostLifecycle.current)
+        if state.status is status:
+            return state
+        await env.sleep(0.05)
+    raise AssertionError(f"post never reached {status}; it is {state.status}")
+
+
+def approve(state: LifecycleState, actor: str = "ann") -> DecideRequest:
+    return DecideRequest(actor=actor, decision=Decision.APPROVE, content_hash=state.revision.content_hash)
+
+
+async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+    post, handle = await start(
+        time_env, seeded, worker, "Our spring line is here.", publish_in=timedelta(hours=24)
+    )
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    outcome = await handle.execute_update(PostLifecycle.decide, approve(state))
+    assert outcome.status is PostStatus.SCHEDULED
+
+    before = await time_env.get_current_time()
+    final: LifecycleState = await handle.result()
+    elapsed = await time_env.get_current_time() - before
+
+    assert final.status is PostStatus.DONE
+    assert elapsed >= timedelta(hours=24) + timedelta(days=7)
+    assert [m.offset_seconds for m in final.metrics] == [HOUR, DAY, 7 * DAY]
+    assert final.publication is not None
+    async with httpx.AsyncClient() as http:
+        held = (await http.get(f"{sandbox.url}/api/posts", params={"channel": "sbx"})).json()["posts"]
+    assert [p["text"] for p in held if p["id"] == final.publication.external_id] == [
+        "Our spring line is here."
+    ]
+    with transaction(seeded) as session:
+        trail = [(e.action, e.actor, e.status) for e in audit_trail(session, post.id)]
+        assert len(publications_of(session, post.id)) == 1
+        assert len(snapshots_of(session, post.id)) == 3
+    assert trail == [
+        ("created", "ed", "draft"),
+        ("submitted", "ed", "brand_check"),
+        ("brand_checked", "system", "awaiting_approval"),
+        ("approved", "ann", "scheduled"),
+        ("published", "system", "published"),
+        ("metrics_collected", "system", "published"),
+        ("metrics_collected", "system", "published"),
+        ("metrics_collected", "system", "done"),
+    ]
+    desc = await handle.describe()
+    assert desc.typed_search_attributes.get(POST_STATUS) == "done"
+
+
+async def test_brand_failure_then_revision_then_approval(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    post, handle = await start(
+        time_env,
+        seeded,
+        worker,
+        "Results guaranteed or your money back!",
+        publish_in=timedelta(0),
+        offsets=[60],
+    )
+    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    assert [f.rule for f in state.findings] == ["Brand.BannedWord"]
+    assert state.findings[0].match == "guaranteed"
+
+    # Nobody can approve a post whose brand check failed.
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(PostLifecycle.decide, approve(state))
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "InvalidState"
+
+    revision = await handle.execute_update(
+        PostLifecycle.revise, ReviseRequest(actor="ed", text="Results you will love, or your money back!")
+    )
+    assert revision.number == 2
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    assert state.findings == []
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    final = await handle.result()
+    assert final.status is PostStatus.DONE and final.revision.number == 2
+    with transaction(seeded) as session:
+        actions = [e.action for e in audit_trail(session, post.id)]
+    assert actions == [
+        "created",
+        "submitted",
+        "brand_checked",
+        "revised",
+        "brand_checked",
+        "approved",
+        "published",
+        "metrics_collected",
+    ]
+
+
+async def test_length_limit_blocks(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    _, handle = await start(time_env, seeded, worker, "x" * 281, publish_in=timedelta(0))
+    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    assert [f.rule for f in state.findings] == ["Social.Length"]
+    await handle.terminate("test over")
+
+
+async def test_author_cannot_approve_own_post(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(PostLifecycle.decide, approve(state, actor="ed"))
+    assert refused.value.cause.type == "SeparationOfDuties"  # type: ignore[union-attr]
+    assert "cannot approve" in str(refused.value.cause)
+    # The refusal left no trace in history: the validator rejected it before it was accepted.
+    history = await handle.fetch_history()
+    assert not [
+        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    await handle.terminate("test over")
+
+
+async def test_last_editor_cannot_approve(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
+    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="bob", text="Hello there"))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(PostLifecycle.decide, approve(state, actor="bob"))
+    assert refused.value.cause.type == "SeparationOfDuties"  # type: ignore[union-attr]
+    await handle.terminate("test over")
+
+
+async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    _, handle = await start(time_env, seeded, worker, "Version one", publish_in=timedelta(0))
+    old = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Version two"))
+    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(PostLifecycle.decide, approve(old))
+    assert refused.value.cause.type == "StaleContent"  # type: ignore[union-attr]
+    assert content_hash("Version two") in str(refused.value.cause)
+    await handle.terminate("test over")
+
+
+async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+    post, handle = await start(time_env, seeded, worker, "Maybe not", publish_in=timedelta(0))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(
+        PostLifecycle.decide,
+        DecideRequest(
+            actor="ann",
+            decision=Decision.REJECT,
+            content_hash=state.revision.content_hash,
+            comment="off-brand",
+        ),
+    )
+    final = await handle.result()
+    assert final.status is PostStatus.REJECTED and final.publication is None
+    with transaction(seeded) as session:
+        trail = audit_trail(session, post.id)
+        assert publications_of(session, post.id) == []
+    assert trail[-1].action == AuditAction.REJECTED.value and '"off-brand"' in trail[-1].detail
+
+
+async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(
+    time_env, seeded, worker, sandbox
+):  # type: ignore[no-untyped-def]
+    post, handle = await start(
+        time_env, seeded, worker, "Launch at noon", publish_in=timedelta(hours=5), offsets=[60]
+    )
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Launch at one"))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    assert state.decisions == []
+    await handle.execute_update(PostLifecycle.decide, approve(state, actor="bob"))
+    final = await handle.result()
+    assert final.revision.text == "Launch at one"
+    with transaction(seeded) as session:
+        pubs = publications_of(session, post.id)
+        revised = [e for e in audit_trail(session, post.id) if e.action == "revised"]
+    assert [p.revision for p in pubs] == [2]
+    assert '"voided_approvals": ["ann"]' in revised[0].detail
+
+
+async def test_publish_failure_is_visible(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+    """A channel that the worker cannot publish to leaves the post publish_failed with the reason."""
+    from store.tables import Channel
+
+    with transaction(seeded) as session:
+        channel = session.get(Channel, "sbx")
+        assert channel is not None
+        channel.platform = "carrier-pigeon"
+        session.add(channel)
+    post, handle = await start(time_env, seeded, worker, "Nowhere to go", publish_in=timedelta(0))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    final = await handle.result()
+    assert final.status is PostStatus.PUBLISH_FAILED
+    assert final.failure is not None and "carrier-pigeon" in final.failure
+    with transaction(seeded) as session:
+        assert audit_trail(session, post.id)[-1].action == "publish_failed"

@@ -1,0 +1,66 @@
+"""Builds and runs the postgate Temporal worker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.brand import BrandActivities
+from activities.channels import ChannelAdapters, shared_http_client
+from activities.metrics import MetricsActivities
+from activities.publish import PublishActivities
+from activities.records import RecordActivities
+from settings import Settings
+from workflows.lifecycle import PostLifecycle
+
+
+def lifecycle_activities(engine: Engine, http: httpx.AsyncClient, sandbox_url: str) -> list[Any]:
+    adapters = ChannelAdapters(http, sandbox_url)
+    records = RecordActivities(engine)
+    return [
+        BrandActivities(engine).check_brand,
+        records.record_transitions,
+        records.store_revision,
+        PublishActivities(engine, adapters).publish,
+        MetricsActivities(engine, adapters).collect_metrics,
+    ]
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, engine: Engine, settings: Settings, *, task_queue: str | None = None
+) -> AsyncIterator[Worker]:
+    """A started worker with its shared HTTP client; both are shut down on exit."""
+    async with shared_http_client() as http:
+        worker = Worker(
+            client,
+            task_queue=task_queue or settings.task_queue,
+            workflows=[PostLifecycle],
+            activities=lifecycle_activities(engine, http, settings.resolved_sandbox_url),
+            max_concurrent_activities=100,
+            max_concurrent_local_activities=100,
+        )
+        async with worker:
+            yield worker
+
+
+async def run_worker(settings: Settings) -> None:
+    from store.engine import make_engine, migrate
+    from temporal_runtime import connect
+
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    client = await connect(settings)
+    async with running_worker(client, engine, settings):
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(Settings()))

@@ -1,0 +1,340 @@
+"""PostLifecycle: one durable workflow per post, id "post-<post_id>".
+
+submit -> brand check -> (changes needed -> revise)* -> approval -> timer to publish_at -> publish
+-> metrics at each follow-up offset -> done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import names
+    from domain.content import content_hash
+    from domain.lifecycle import (
+        BrandCheckRequest,
+        BrandCheckResult,
+        DecideRequest,
+        DecisionOutcome,
+        LifecycleInput,
+        LifecycleState,
+        MetricsRequest,
+        MetricsSnapshot,
+        Publication,
+        PublishRequest,
+        ReviseRequest,
+        RevisionRef,
+        StoreRevisionRequest,
+        TransitionRecord,
+    )
+    from domain.status import AuditAction, Decision, PostStatus
+    from workflows.search_attributes import POST_STATUS
+
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+PUBLISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=10,
+    non_retryable_error_types=["RejectedByPlatform", "AuthExpired"],
+)
+METRICS_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10), maximum_attempts=6
+)
+REVISABLE = (PostStatus.CHANGES_NEEDED, PostStatus.AWAITING_APPROVAL, PostStatus.SCHEDULED)
+
+
+@workflow.defn
+class PostLifecycle:
+    @workflow.init
+    def __init__(self, inp: LifecycleInput) -> None:
+        self.state = LifecycleState(
+            post_id=inp.post_id,
+            workspace_id=inp.workspace_id,
+            channel_id=inp.channel_id,
+            author=inp.author,
+            revision=inp.revision,
+            last_editor=inp.revision.author,
+            publish_at=inp.publish_at,
+            followup_offsets=sorted(inp.followup_offsets),
+            next_seq=inp.first_seq,
+        )
+        self._revised_by: str | None = None
+        self._revise_comment = ""
+        self._decision: DecisionOutcome | None = None
+
+    # ---- queries ---------------------------------------------------------------------------------
+
+    @workflow.query
+    def current(self) -> LifecycleState:
+        return self.state
+
+    # ---- updates ---------------------------------------------------------------------------------
+
+    @workflow.update
+    async def revise(self, req: ReviseRequest) -> RevisionRef:
+        self._check_revise(req)
+        revision = RevisionRef(
+            number=self.state.revision.number + 1,
+            text=req.text,
+            content_hash=content_hash(req.text),
+            author=req.actor,
+        )
+        # Everything the main loop looks at changes before the first await, so a timer firing while the
+        # revision is being stored can never publish the old text or keep an approval of it.
+        voided = [d.actor for d in self.state.decisions if d.decision is Decision.APPROVE]
+        self.state.revision = revision
+        self.state.last_editor = req.actor
+        self.state.decisions = []
+        self._decision = None
+        self._revised_by = req.actor
+        self._revise_comment = req.comment
+        self._set_status(PostStatus.BRAND_CHECK)
+        record = self._record(
+            AuditAction.REVISED,
+            req.actor,
+            detail={"comment": req.comment, "voided_approvals": voided}
+            if voided
+            else {"comment": req.comment},
+        )
+        await workflow.execute_local_activity(
+            names.STORE_REVISION,
+            StoreRevisionRequest(post_id=self.state.post_id, revision=revision, record=record),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        return revision
+
+    @revise.validator
+    def _check_revise(self, req: ReviseRequest) -> None:
+        if self.state.status not in REVISABLE:
+            raise ApplicationError(
+                f"post is {self.state.status.value}; it can be revised only while "
+                + ", ".join(s.value for s in REVISABLE),
+                type="InvalidState",
+            )
+        if not req.text.strip():
+            raise ApplicationError("the revised text is empty", type="InvalidInput")
+        if content_hash(req.text) == self.state.revision.content_hash:
+            raise ApplicationError("the revision changes nothing", type="InvalidInput")
+
+    @workflow.update
+    async def decide(self, req: DecideRequest) -> DecisionOutcome:
+        self._check_decision(req)
+        approve = req.decision is Decision.APPROVE
+        status = PostStatus.SCHEDULED if approve else PostStatus.REJECTED
+        outcome = DecisionOutcome(
+            decision=req.decision,
+            actor=req.actor,
+            revision=self.state.revision.number,
+            content_hash=self.state.revision.content_hash,
+            status=status,
+            at=workflow.now(),
+        )
+        self._decision = outcome
+        self.state.decisions.append(outcome)
+        self._set_status(status)
+        record = self._record(
+            AuditAction.APPROVED if approve else AuditAction.REJECTED,
+            req.actor,
+            detail={"comment": req.comment},
+        )
+        # The update returns only once the decision is in the audit trail too.
+        await self._write([record])
+        return outcome
+
+    @decide.validator
+    def _check_decision(self, req: DecideRequest) -> None:
+        if self.state.status is not PostStatus.AWAITING_APPROVAL:
+            raise ApplicationError(
+                f"post is {self.state.status.value}, not awaiting approval", type="InvalidState"
+            )
+        if req.actor in (self.state.author, self.state.last_editor):
+            raise ApplicationError(
+                f"{req.actor} wrote this post and cannot approve or reject it; ask another approver",
+                type="SeparationOfDuties",
+            )
+        if req.content_hash != self.state.revision.content_hash:
+            raise ApplicationError(
+                f"the decision is for content {req.content_hash}, but the current revision "
+                f"{self.state.revision.number} is {self.state.revision.content_hash}; review it again",
+                type="StaleContent",
+            )
+
+    # ---- the run ---------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: LifecycleInput) -> LifecycleState:
+        submitted_by: str | None = inp.author
+        while True:
+            await self._brand_check(submitted_by)
+            submitted_by = None  # later rounds start from a revision, which has its own audit entry
+            if not await self._await_decision():
+                self._revised_by = None
+                continue
+            assert self._decision is not None
+            if self._decision.decision is Decision.REJECT:
+                return await self._finish()
+            if await self._await_publish_time():
+                break
+            self._revised_by = None
+
+        publication = await self._publish()
+        if publication is not None:
+            # Follow-up times count from our own clock at publishing, not the platform's.
+            await self._follow_up(publication, published_at=workflow.now())
+        return await self._finish()
+
+    async def _brand_check(self, submitted_by: str | None) -> None:
+        self._set_status(PostStatus.BRAND_CHECK)
+        # The "submitted" entry of a first submission goes in the same transaction as the check's result.
+        before = [self._record(AuditAction.SUBMITTED, submitted_by)] if submitted_by else []
+        checked = self._record(AuditAction.BRAND_CHECKED, "system")
+        result: BrandCheckResult = await workflow.execute_activity(
+            names.CHECK_BRAND,
+            BrandCheckRequest(
+                workspace_id=self.state.workspace_id,
+                channel_id=self.state.channel_id,
+                revision=self.state.revision,
+                before=before,
+                checked=checked,
+            ),
+            result_type=BrandCheckResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        self.state.findings = result.findings
+        # A revision that arrived during the check makes this result moot; the loop checks again.
+        if self._revised_by is None:
+            self._set_status(result.status)
+
+    async def _await_decision(self) -> bool:
+        """True once someone decided; False when a revision arrived first (check again)."""
+        await workflow.wait_condition(lambda: self._revised_by is not None or self._decision is not None)
+        return self._revised_by is None
+
+    async def _await_publish_time(self) -> bool:
+        """True when publish time came; False when a revision voided the approval first."""
+        delay = self.state.publish_at - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: self._revised_by is not None, timeout=delay)
+            except TimeoutError:
+                pass
+        return self._revised_by is None
+
+    async def _publish(self) -> Publication | None:
+        self._set_status(PostStatus.PUBLISHING)
+        record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
+        try:
+            publication: Publication = await workflow.execute_activity(
+                names.PUBLISH,
+                PublishRequest(
+                    post_id=self.state.post_id,
+                    workspace_id=self.state.workspace_id,
+                    channel_id=self.state.channel_id,
+                    revision=self.state.revision,
+                    record=record,
+                ),
+                result_type=Publication,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=PUBLISH_RETRY,
+            )
+        except ActivityError as err:
+            reason = str(err.cause) if err.cause else str(err)
+            self.state.failure = reason
+            self._set_status(PostStatus.PUBLISH_FAILED)
+            await self._write([self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})])
+            return None
+        self.state.publication = publication
+        self._set_status(PostStatus.PUBLISHED)
+        return publication
+
+    async def _follow_up(self, publication: Publication, published_at: datetime) -> None:
+        offsets = self.state.followup_offsets
+        for i, offset in enumerate(offsets):
+            last = i == len(offsets) - 1
+            wait = published_at + timedelta(seconds=offset) - workflow.now()
+            if wait > timedelta(0):
+                await workflow.sleep(wait)
+            status = PostStatus.DONE if last else PostStatus.PUBLISHED
+            record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
+            try:
+                snapshot: MetricsSnapshot = await workflow.execute_activity(
+                    names.COLLECT_METRICS,
+                    MetricsRequest(
+                        post_id=self.state.post_id,
+                        channel_id=publication.channel_id,
+                        external_id=publication.external_id,
+                        offset_seconds=offset,
+                        record=record,
+                    ),
+                    result_type=MetricsSnapshot,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=METRICS_RETRY,
+                )
+            except ActivityError as err:
+                # A missed snapshot is worth an audit line, not a failed post: the post went out.
+                await self._write(
+                    [
+                        self._record(
+                            AuditAction.METRICS_MISSED,
+                            "system",
+                            status=status,
+                            detail={"offset_seconds": offset, "reason": str(err.cause or err)},
+                        )
+                    ]
+                )
+                continue
+            self.state.metrics.append(snapshot)
+        self._set_status(PostStatus.DONE)
+
+    async def _finish(self) -> LifecycleState:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state
+
+    # ---- bookkeeping -----------------------------------------------------------------------------
+
+    def _set_status(self, status: PostStatus) -> None:
+        if status is self.state.status:
+            return
+        self.state.status = status
+        workflow.upsert_search_attributes([POST_STATUS.value_set(status.value)])
+
+    def _take_seq(self) -> int:
+        seq = self.state.next_seq
+        self.state.next_seq += 1
+        return seq
+
+    def _record(
+        self,
+        action: AuditAction,
+        actor: str,
+        *,
+        status: PostStatus | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> TransitionRecord:
+        return TransitionRecord(
+            workflow_id=workflow.info().workflow_id,
+            post_id=self.state.post_id,
+            workspace_id=self.state.workspace_id,
+            seq=self._take_seq(),
+            action=action,
+            actor=actor,
+            revision=self.state.revision.number,
+            content_hash=self.state.revision.content_hash,
+            status=status or self.state.status,
+            at=workflow.now(),
+            detail=detail or {},
+        )
+
+    async def _write(self, records: list[TransitionRecord]) -> None:
+        await workflow.execute_local_activity(
+            names.RECORD_TRANSITIONS, records, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
+        )
