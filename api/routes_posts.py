@@ -26,7 +26,7 @@ from api.schemas import (
 from api.service import ServiceError, create_draft, revise_draft, submit
 from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest, RevisionRef, workflow_id_for
 from domain.status import PostStatus
-from store.engine import as_utc, transaction
+from store.engine import transaction
 from store.posts import get_post, latest_revision, list_posts
 from store.records import audit_trail
 from store.tables import Post, User
@@ -64,7 +64,7 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
             number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author
         ),
         last_editor=rev.author,
-        publish_at=as_utc(post.publish_at),
+        publish_at=post.publish_at,
         followup_offsets=[],
     )
 

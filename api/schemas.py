@@ -12,7 +12,6 @@ from domain.brand import Finding
 from domain.content import MAX_TEXT_LENGTH
 from domain.lifecycle import DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, PostStatus
-from store.engine import as_utc
 from store.tables import AuditEntry, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -141,8 +140,8 @@ class PostSummary(BaseModel):
             status=PostStatus(post.status),
             current_revision=post.current_revision,
             content_hash=post.content_hash,
-            publish_at=as_utc(post.publish_at),
-            updated_at=as_utc(post.updated_at),
+            publish_at=post.publish_at,
+            updated_at=post.updated_at,
         )
 
 
@@ -166,7 +165,7 @@ class AuditEntryPublic(BaseModel):
     def from_row(cls, row: AuditEntry) -> AuditEntryPublic:
         return cls(
             seq=row.seq,
-            at=as_utc(row.at),
+            at=row.at,
             action=row.action,
             actor=row.actor,
             revision=row.revision,

@@ -13,7 +13,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from domain.content import content_hash
 from domain.lifecycle import LifecycleInput, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, PostStatus
-from store.engine import as_utc, transaction
+from store.engine import transaction
 from store.posts import add_post, add_revision, get_post, latest_revision
 from store.records import next_seq, record_transitions
 from store.tables import Post
@@ -121,7 +121,7 @@ async def submit(
             channel_id=post.channel_id,
             author=post.author,
             revision=revision,
-            publish_at=as_utc(post.publish_at),
+            publish_at=post.publish_at,
             followup_offsets=followup_offsets,
             first_seq=seq,
         ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import MetricsSnapshot, Publication
-from store.engine import as_utc
 from store.tables import MetricSnapshotRow, PublicationRow
 
 
@@ -21,7 +20,7 @@ def find_publication(session: Session, key: str) -> Publication | None:
         channel_id=row.channel_id,
         external_id=row.external_id,
         url=row.url,
-        published_at=as_utc(row.published_at),
+        published_at=row.published_at,
     )
 
 
