@@ -1,0 +1,211 @@
+"""The API over real HTTP, against the real Temporal dev server, a real worker and the sandbox platform."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from servers import free_port
+from sqlalchemy.engine import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from demo import FIRST_DRAFT, drive
+from embedded import http_server
+from settings import Settings
+from worker import running_worker
+
+
+@pytest.fixture
+async def api(
+    dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
+    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
+    serving = asyncio.create_task(server.serve())
+    async with running_worker(dev_env.client, engine, settings):
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
+            yield http
+        server.should_exit = True
+        await serving
+
+
+async def setup_workspace(http: httpx.AsyncClient, ws: str = "acme", prefix: str = "") -> None:
+    body = {
+        "id": ws,
+        "name": ws.title(),
+        "banned_words": ["guaranteed"],
+        "admin": {"id": f"{prefix}ada", "name": "Ada"},
+    }
+    assert (await http.post("/workspaces", json=body)).status_code == 201
+    admin = {"X-Postgate-User": f"{prefix}ada"}
+    for uid, role in (("ed", "editor"), ("ann", "approver")):
+        r = await http.post(
+            f"/workspaces/{ws}/users", json={"id": f"{prefix}{uid}", "name": uid, "role": role}, headers=admin
+        )
+        assert r.status_code == 201, r.text
+    r = await http.post(
+        f"/workspaces/{ws}/channels",
+        json={"id": f"{prefix}sbx", "name": "Sandbox", "max_length": 280},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+
+
+def as_user(user: str) -> dict[str, str]:
+    return {"X-Postgate-User": user}
+
+
+async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: str) -> dict:  # type: ignore[type-arg]
+    for _ in range(200):
+        post = (await http.get(f"/posts/{post_id}", headers=as_user(user))).json()
+        if post["status"] == status:
+            return post  # type: ignore[no-any-return]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"post stayed {post['status']}, never {status}")
+
+
+async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, every morning.") -> dict:  # type: ignore[type-arg]
+    r = await http.post("/posts", json={"channel_id": "sbx", "text": text, "submit": True}, headers=as_user("ed"))
+    assert r.status_code == 201, r.text
+    return await wait_status(http, r.json()["id"], "ed", "awaiting_approval")
+
+
+async def test_demo_path_end_to_end_over_http(api: httpx.AsyncClient) -> None:
+    entries = await drive(str(api.base_url))
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("created", "ed"),
+        ("submitted", "ed"),
+        ("brand_checked", "system"),
+        ("revised", "ed"),
+        ("brand_checked", "system"),
+        ("approved", "ann"),
+        ("published", "system"),
+        ("metrics_collected", "system"),
+    ]
+    assert entries[2]["detail"]["findings"][0]["match"] == "guaranteed"
+    assert entries[5]["content_hash"] == entries[6]["content_hash"] == entries[3]["content_hash"]
+    assert entries[-1]["status"] == "done"
+    listed = (await api.get("/posts", params={"status": "done"}, headers=as_user("ann"))).json()
+    assert len(listed["posts"]) == 1 and listed["posts"][0]["current_revision"] == 2
+    assert FIRST_DRAFT not in str(listed)
+
+
+async def test_who_you_are_is_required(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    missing = await api.get("/posts")
+    assert missing.status_code == 401 and missing.json()["error"] == "unauthenticated"
+    assert "X-Postgate-User" in missing.json()["message"]
+    unknown = await api.get("/posts", headers=as_user("mallory"))
+    assert unknown.status_code == 401
+
+
+async def test_roles_and_workspaces_are_enforced(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    await setup_workspace(api, "globex", prefix="g-")
+    post = await submitted_post(api)
+    # An editor cannot decide; an approver cannot write posts.
+    r = await api.post(
+        f"/posts/{post['id']}/decisions",
+        headers=as_user("ed"),
+        json={"decision": "approve", "content_hash": post["revision"]["content_hash"]},
+    )
+    assert r.status_code == 403 and "approver" in r.json()["message"]
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "hi"}, headers=as_user("ann"))
+    assert r.status_code == 403
+    # Another workspace sees nothing of it.
+    assert (await api.get(f"/posts/{post['id']}", headers=as_user("g-ann"))).status_code == 404
+    assert (await api.get(f"/posts/{post['id']}/audit", headers=as_user("g-ann"))).status_code == 404
+    r = await api.post(
+        f"/posts/{post['id']}/decisions",
+        headers=as_user("g-ann"),
+        json={"decision": "approve", "content_hash": post["revision"]["content_hash"]},
+    )
+    assert r.status_code == 404
+    assert (await api.get("/posts", headers=as_user("g-ann"))).json()["posts"] == []
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "hi"}, headers=as_user("g-ed"))
+    assert r.status_code == 422 and r.json()["error"] == "unknown_channel"
+    assert (
+        await api.post(
+            "/workspaces/acme/users", json={"id": "x", "name": "x", "role": "admin"}, headers=as_user("g-ada")
+        )
+    ).status_code == 404
+
+
+async def test_separation_of_duties_and_stale_hash(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    admin_post = await api.post(
+        "/posts", json={"channel_id": "sbx", "text": "Admin writes", "submit": True}, headers=as_user("ada")
+    )
+    post = await wait_status(api, admin_post.json()["id"], "ada", "awaiting_approval")
+    r = await api.post(
+        f"/posts/{post['id']}/decisions",
+        headers=as_user("ada"),
+        json={"decision": "approve", "content_hash": post["revision"]["content_hash"]},
+    )
+    assert r.status_code == 403 and r.json()["error"] == "separation_of_duties"
+    r = await api.post(
+        f"/posts/{post['id']}/decisions",
+        headers=as_user("ann"),
+        json={"decision": "approve", "content_hash": "sha256:not-what-you-saw"},
+    )
+    assert r.status_code == 409 and r.json()["error"] == "stale_content"
+    trail = (await api.get(f"/posts/{post['id']}/audit", headers=as_user("ann"))).json()["entries"]
+    assert [e["action"] for e in trail] == ["created", "submitted", "brand_checked"]
+
+
+async def test_bad_input_gets_a_clear_json_error_and_changes_nothing(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    naive = (datetime.now() + timedelta(hours=1)).replace(microsecond=0).isoformat()
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "hi", "publish_at": naive}, headers=as_user("ed"))
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"] == "invalid_request" and body["details"][0]["field"] == "publish_at"
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": ""}, headers=as_user("ed"))
+    assert r.status_code == 422 and body["message"].startswith("fix these fields")
+    r = await api.post("/workspaces", json={"id": "acme", "name": "again", "admin": {"id": "zed", "name": "Z"}})
+    assert r.status_code == 409 and r.json()["error"] == "already_exists"
+    assert (await api.get("/posts", headers=as_user("ed"))).json()["posts"] == []
+    assert (await api.get("/posts/nope", headers=as_user("ed"))).status_code == 404
+
+
+async def test_submit_twice_is_refused(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "Once only"}, headers=as_user("ed"))
+    assert r.status_code == 201 and r.json()["status"] == "draft"
+    post_id = r.json()["id"]
+    first, second = await asyncio.gather(
+        api.post(f"/posts/{post_id}/submit", headers=as_user("ed")),
+        api.post(f"/posts/{post_id}/submit", headers=as_user("ed")),
+    )
+    assert sorted([first.status_code, second.status_code]) == [202, 409]
+
+
+async def test_draft_revisions_then_submit_uses_latest(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    post_id = (await api.post("/posts", json={"channel_id": "sbx", "text": "v1"}, headers=as_user("ed"))).json()["id"]
+    r = await api.post(f"/posts/{post_id}/revisions", json={"text": "v2"}, headers=as_user("ed"))
+    assert r.status_code == 201 and r.json()["number"] == 2
+    assert (await api.post(f"/posts/{post_id}/submit", headers=as_user("ed"))).status_code == 202
+    post = await wait_status(api, post_id, "ed", "awaiting_approval")
+    assert post["revision"]["text"] == "v2"
+    trail = (await api.get(f"/posts/{post_id}/audit", headers=as_user("ed"))).json()["entries"]
+    assert [e["action"] for e in trail] == ["created", "draft_revised", "submitted", "brand_checked"]
+
+
+async def test_repeated_decision_with_same_idempotency_key_is_one_decision(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    post = await submitted_post(api)
+    decision = {"decision": "reject", "content_hash": post["revision"]["content_hash"], "comment": "no"}
+    headers = {**as_user("ann"), "Idempotency-Key": "click-1"}
+    first = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=headers)
+    again = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["decisions"] == again.json()["decisions"]
+    trail = (await api.get(f"/posts/{post['id']}/audit", headers=as_user("ann"))).json()["entries"]
+    assert [e["action"] for e in trail].count("rejected") == 1
