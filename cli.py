@@ -19,9 +19,7 @@ def _settings(**overrides: object):  # type: ignore[no-untyped-def]
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as err:
-        problems = "; ".join(
-            f"POSTGATE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
-        )
+        problems = "; ".join(f"POSTGATE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
         raise typer.BadParameter(f"invalid settings: {problems}") from err
 
 
@@ -72,9 +70,7 @@ def sandbox() -> None:
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(
-        create_sandbox_app(settings.data_dir / "sandbox.db"), host="0.0.0.0", port=settings.sandbox_port
-    )
+    uvicorn.run(create_sandbox_app(settings.data_dir / "sandbox.db"), host="0.0.0.0", port=settings.sandbox_port)
 
 
 @app.command()

@@ -42,9 +42,7 @@ class Step:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
 
-    async def call(
-        self, method: str, path: str, user: str | None, body: Any = None, expect: int = 200
-    ) -> Any:
+    async def call(self, method: str, path: str, user: str | None, body: Any = None, expect: int = 200) -> Any:
         headers = {"X-Postgate-User": user} if user else {}
         response = await self.http.request(method, path, json=body, headers=headers)
         if response.status_code != expect:
@@ -58,9 +56,7 @@ class Step:
             if post["status"] in statuses:
                 return post
             if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"post {post_id} stayed {post['status']}; expected {' or '.join(statuses)}"
-                )
+                raise RuntimeError(f"post {post_id} stayed {post['status']}; expected {' or '.join(statuses)}")
             await asyncio.sleep(0.25)
 
 
@@ -84,12 +80,8 @@ async def drive(base_url: str) -> list[dict[str, Any]]:
             },
             201,
         )
-        await s.call(
-            "POST", "/workspaces/acme/users", "ada", {"id": "ed", "name": "Ed", "role": "editor"}, 201
-        )
-        await s.call(
-            "POST", "/workspaces/acme/users", "ada", {"id": "ann", "name": "Ann", "role": "approver"}, 201
-        )
+        await s.call("POST", "/workspaces/acme/users", "ada", {"id": "ed", "name": "Ed", "role": "editor"}, 201)
+        await s.call("POST", "/workspaces/acme/users", "ada", {"id": "ann", "name": "Ann", "role": "approver"}, 201)
         await s.call(
             "POST",
             "/workspaces/acme/channels",

@@ -39,9 +39,7 @@ async def classified(call: Awaitable[T]) -> T:
         return await call
     except RateLimited as err:
         delay = timedelta(seconds=err.retry_after) if err.retry_after else None
-        raise ApplicationError(
-            f"rate limited: {err.message}", type="RateLimited", next_retry_delay=delay
-        ) from err
+        raise ApplicationError(f"rate limited: {err.message}", type="RateLimited", next_retry_delay=delay) from err
     except (RejectedByPlatform, AuthExpired) as err:
         raise ApplicationError(
             f"{err.platform} refused: {err.message}", type=type(err).__name__, non_retryable=True

@@ -34,9 +34,7 @@ ContextDep = Annotated[AppContext, Depends(context)]
 
 def current_user(
     ctx: ContextDep,
-    x_postgate_user: Annotated[
-        str | None, Header(description="the acting user's id (stand-in for real auth)")
-    ] = None,
+    x_postgate_user: Annotated[str | None, Header(description="the acting user's id (stand-in for real auth)")] = None,
 ) -> User:
     if not x_postgate_user:
         raise HTTPException(401, f"say who you are with the {ACTOR_HEADER} header")

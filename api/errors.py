@@ -46,9 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         fields = ", ".join(d["field"] or "body" for d in details)
-        return JSONResponse(
-            error_body("invalid_request", f"fix these fields: {fields}", details), status_code=422
-        )
+        return JSONResponse(error_body("invalid_request", f"fix these fields: {fields}", details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -60,9 +60,7 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
         channel_id=post.channel_id,
         author=post.author,
         status=PostStatus(post.status),
-        revision=RevisionRef(
-            number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author
-        ),
+        revision=RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author),
         last_editor=rev.author,
         publish_at=post.publish_at,
         followup_offsets=[],
@@ -102,9 +100,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
         with transaction(ctx.engine) as session:
             channel = get_channel(session, body.channel_id)
         if channel is None or channel.workspace_id != user.workspace_id:
-            raise ServiceError(
-                422, "unknown_channel", f"channel '{body.channel_id}' is not in your workspace"
-            )
+            raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in your workspace")
         return create_draft(
             ctx.engine,
             workspace_id=user.workspace_id,
@@ -161,9 +157,7 @@ async def decide(
     handle = _handle(ctx, post_id)
     await handle.execute_update(
         PostLifecycle.decide,
-        DecideRequest(
-            actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment
-        ),
+        DecideRequest(actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment),
         id=f"decide-{idempotency_key}" if idempotency_key else None,
     )
     return await _view(ctx, post)
@@ -180,9 +174,7 @@ def list_(
     user: CurrentUser,
     status: PostStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=64, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
 ) -> PostList:
     with transaction(ctx.engine) as session:
         rows = list_posts(session, user.workspace_id, status.value if status else None, limit + 1, cursor)

@@ -30,12 +30,8 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep) -> WorkspacePublic:
                 raise _conflict(f"workspace '{body.id}'")
             if get_user(session, body.admin.id) is not None:
                 raise _conflict(f"user '{body.admin.id}'")
-            add_workspace(
-                session, Workspace(id=body.id, name=body.name, banned_words=json.dumps(body.banned_words))
-            )
-            add_user(
-                session, User(id=body.admin.id, workspace_id=body.id, name=body.admin.name, role="admin")
-            )
+            add_workspace(session, Workspace(id=body.id, name=body.name, banned_words=json.dumps(body.banned_words)))
+            add_user(session, User(id=body.admin.id, workspace_id=body.id, name=body.admin.name, role="admin"))
     except IntegrityError as err:
         raise _conflict(f"workspace '{body.id}' or user '{body.admin.id}'") from err
     return WorkspacePublic(id=body.id, name=body.name, banned_words=body.banned_words)
@@ -69,9 +65,7 @@ def list_users(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[Us
 
 
 @router.post("/workspaces/{workspace_id}/channels", status_code=201, response_model=ChannelPublic)
-def create_channel(
-    workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser
-) -> ChannelPublic:
+def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
     _own_workspace(user, workspace_id)
     require_role(user, "admin")
     try:
@@ -88,6 +82,4 @@ def create_channel(
 def list_channels(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[ChannelPublic]:
     _own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        return [
-            ChannelPublic.model_validate(c, from_attributes=True) for c in channels(session, workspace_id)
-        ]
+        return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(session, workspace_id)]

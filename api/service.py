@@ -107,9 +107,7 @@ async def submit(
                 raise ServiceError(409, "already_submitted", f"post {post_id} is already {post.status}")
             rev = latest_revision(session, post_id)
             assert rev is not None
-            ref = RevisionRef(
-                number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author
-            )
+            ref = RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author)
             return post, ref, next_seq(session, workflow_id_for(post_id))
 
     post, revision, seq = await asyncio.to_thread(load)

@@ -15,9 +15,7 @@ class RevisionContent(BaseModel):
 
     def canonical_json(self) -> str:
         # Sorted keys, no whitespace, raw UTF-8: the same content always gives the same bytes.
-        return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
         return "sha256:" + hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()

@@ -179,9 +179,7 @@ class _PostStore:
 
     def get_by_key(self, idempotency_key: str) -> _StoredPost | None:
         with self._connect() as conn:
-            row = conn.execute(
-                f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
         return None if row is None else _StoredPost(*row)
 
     def list(self, channel: str | None) -> list[_StoredPost]:

@@ -125,9 +125,7 @@ class SandboxAdapter:
         except httpx.TimeoutException as exc:
             raise TransientPlatformError(PLATFORM, f"{method} {path} timed out: {exc!r}") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise TransientPlatformError(
-                PLATFORM, f"{method} {path} could not reach the sandbox: {exc!r}"
-            ) from exc
+            raise TransientPlatformError(PLATFORM, f"{method} {path} could not reach the sandbox: {exc!r}") from exc
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:

@@ -62,9 +62,7 @@ def list_posts(
 
 
 def revisions(session: Session, post_id: str) -> list[Revision]:
-    return list(
-        session.exec(select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number)))
-    )
+    return list(session.exec(select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number))))
 
 
 def latest_revision(session: Session, post_id: str) -> Revision | None:

@@ -24,9 +24,7 @@ def find_publication(session: Session, key: str) -> Publication | None:
     )
 
 
-def add_publication(
-    session: Session, key: str, post_id: str, revision: int, publication: Publication
-) -> None:
+def add_publication(session: Session, key: str, post_id: str, revision: int, publication: Publication) -> None:
     session.add(
         PublicationRow(
             idempotency_key=key,

@@ -22,9 +22,7 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
     workflow_id = records[0].workflow_id
     seqs = [r.seq for r in records]
     existing = set(
-        session.exec(
-            select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs))
-        )
+        session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs)))
     )
     new = [r for r in records if r.seq not in existing]
     for r in new:
@@ -58,9 +56,7 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
 
 
 def audit_trail(session: Session, post_id: str) -> list[AuditEntry]:
-    return list(
-        session.exec(select(AuditEntry).where(AuditEntry.post_id == post_id).order_by(col(AuditEntry.seq)))
-    )
+    return list(session.exec(select(AuditEntry).where(AuditEntry.post_id == post_id).order_by(col(AuditEntry.seq))))
 
 
 def next_seq(session: Session, workflow_id: str) -> int:

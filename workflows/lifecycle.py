@@ -99,9 +99,7 @@ class PostLifecycle:
         record = self._record(
             AuditAction.REVISED,
             req.actor,
-            detail={"comment": req.comment, "voided_approvals": voided}
-            if voided
-            else {"comment": req.comment},
+            detail={"comment": req.comment, "voided_approvals": voided} if voided else {"comment": req.comment},
         )
         await workflow.execute_local_activity(
             names.STORE_REVISION,
@@ -152,9 +150,7 @@ class PostLifecycle:
     @decide.validator
     def _check_decision(self, req: DecideRequest) -> None:
         if self.state.status is not PostStatus.AWAITING_APPROVAL:
-            raise ApplicationError(
-                f"post is {self.state.status.value}, not awaiting approval", type="InvalidState"
-            )
+            raise ApplicationError(f"post is {self.state.status.value}, not awaiting approval", type="InvalidState")
         if req.actor in (self.state.author, self.state.last_editor):
             raise ApplicationError(
                 f"{req.actor} wrote this post and cannot approve or reject it; ask another approver",

@@ -52,9 +52,7 @@ def serving(app: FastAPI) -> Iterator[str]:
     # server starts and nothing else can take it in between.
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -143,9 +141,7 @@ async def test_same_key_replays_the_stored_post_and_creates_no_second_one(
     assert [p["id"] for p in await all_posts(client, sandbox.base_url)] == [first.external_id]
 
 
-async def test_replay_answers_200_with_the_replayed_header(
-    client: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_replay_answers_200_with_the_replayed_header(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     async def send() -> httpx.Response:
         return await client.post(
             f"{sandbox.base_url}/api/posts",
@@ -202,9 +198,7 @@ async def test_concurrent_publishes_with_distinct_keys_all_land_in_creation_orde
     assert listed[-1] == later.external_id
 
 
-async def test_listing_filters_by_channel(
-    adapter: SandboxAdapter, client: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_listing_filters_by_channel(adapter: SandboxAdapter, client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     on_x = await adapter.publish("acme-x", "one", "key-1")
     await adapter.publish("acme-linkedin", "two", "key-2")
 
@@ -226,9 +220,7 @@ async def test_same_key_with_different_content_is_rejected(
     assert [p["id"] for p in await all_posts(client, sandbox.base_url)] == [original.external_id]
 
 
-async def test_publish_without_idempotency_key_is_a_400_json_error(
-    client: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_publish_without_idempotency_key_is_a_400_json_error(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     response = await client.post(f"{sandbox.base_url}/api/posts", json={"channel": "acme-x", "text": "hi"})
 
     assert response.status_code == 400
@@ -251,9 +243,7 @@ async def test_publish_without_idempotency_key_is_a_400_json_error(
 async def test_invalid_posts_are_422_json_errors_naming_the_field(
     client: httpx.AsyncClient, sandbox: Sandbox, payload: dict, field: str
 ) -> None:
-    response = await client.post(
-        f"{sandbox.base_url}/api/posts", json=payload, headers={"Idempotency-Key": "key-1"}
-    )
+    response = await client.post(f"{sandbox.base_url}/api/posts", json=payload, headers={"Idempotency-Key": "key-1"})
 
     assert response.status_code == 422
     body = response.json()
@@ -270,9 +260,7 @@ async def test_adapter_reports_invalid_content_as_rejected_with_the_platform_mes
     assert "body.text" in raised.value.message
 
 
-async def test_unknown_post_and_unknown_route_are_404_json_errors(
-    client: httpx.AsyncClient, sandbox: Sandbox
-) -> None:
+async def test_unknown_post_and_unknown_route_are_404_json_errors(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     for path in ("/api/posts/sbx_missing", "/api/posts/sbx_missing/metrics", "/no/such/route"):
         response = await client.get(f"{sandbox.base_url}{path}")
         assert response.status_code == 404
@@ -302,9 +290,7 @@ async def test_metrics_grow_as_the_post_ages(adapter: SandboxAdapter, sandbox: S
     assert aged.likes > fresh.likes
 
 
-async def test_metrics_never_shrink_when_the_clock_steps_back(
-    adapter: SandboxAdapter, sandbox: Sandbox
-) -> None:
+async def test_metrics_never_shrink_when_the_clock_steps_back(adapter: SandboxAdapter, sandbox: Sandbox) -> None:
     post = await adapter.publish("acme-x", "hello", "key-1")
     sandbox.clock.advance(600)
     before = await adapter.metrics(post.external_id)
@@ -338,9 +324,7 @@ async def test_find_by_key_returns_the_post_or_none(adapter: SandboxAdapter) -> 
     assert await adapter.find_by_key("campaign/42") is None
 
 
-async def test_a_restarted_sandbox_keeps_its_posts_and_its_keys(
-    tmp_path: Path, client: httpx.AsyncClient
-) -> None:
+async def test_a_restarted_sandbox_keeps_its_posts_and_its_keys(tmp_path: Path, client: httpx.AsyncClient) -> None:
     db_path = tmp_path / "sandbox.db"
     clock = FakeClock(STARTED_AT)
     with serving(create_sandbox_app(db_path, clock=clock)) as base_url:
@@ -442,9 +426,7 @@ def test_retry_after_accepts_an_http_date() -> None:
 
 
 @pytest.mark.parametrize("status", [401, 403])
-async def test_401_and_403_mean_the_account_must_reconnect(
-    adapter_answering: AdapterFactory, status: int
-) -> None:
+async def test_401_and_403_mean_the_account_must_reconnect(adapter_answering: AdapterFactory, status: int) -> None:
     adapter = adapter_answering(answer(status, json={"error": "auth", "message": "token revoked"}))
 
     with pytest.raises(AuthExpired) as raised:

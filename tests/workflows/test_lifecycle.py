@@ -28,24 +28,18 @@ HOUR, DAY = 3600, 86400
 
 
 @pytest.fixture
-async def worker(
-    time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str
-) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue)
     async with running_worker(time_env.client, seeded, settings):
         yield task_queue
 
 
-async def start(
-    env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None
-):  # type: ignore[no-untyped-def]
+async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None):  # type: ignore[no-untyped-def]
     now = await env.get_current_time()
     post = create_draft(
         engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
     )
-    handle = await submit(
-        env.client, engine, post.id, task_queue=tq, followup_offsets=offsets or [HOUR, DAY, 7 * DAY]
-    )
+    handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=offsets or [HOUR, DAY, 7 * DAY])
     return post, handle
 
 
@@ -63,9 +57,7 @@ def approve(state: LifecycleState, actor: str = "ann") -> DecideRequest:
 
 
 async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
-    post, handle = await start(
-        time_env, seeded, worker, "Our spring line is here.", publish_in=timedelta(hours=24)
-    )
+    post, handle = await start(time_env, seeded, worker, "Our spring line is here.", publish_in=timedelta(hours=24))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     outcome = await handle.execute_update(PostLifecycle.decide, approve(state))
     assert outcome.status is PostStatus.SCHEDULED
@@ -80,9 +72,7 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
     assert final.publication is not None
     async with httpx.AsyncClient() as http:
         held = (await http.get(f"{sandbox.url}/api/posts", params={"channel": "sbx"})).json()["posts"]
-    assert [p["text"] for p in held if p["id"] == final.publication.external_id] == [
-        "Our spring line is here."
-    ]
+    assert [p["text"] for p in held if p["id"] == final.publication.external_id] == ["Our spring line is here."]
     with transaction(seeded) as session:
         trail = [(e.action, e.actor, e.status) for e in audit_trail(session, post.id)]
         assert len(publications_of(session, post.id)) == 1
@@ -158,9 +148,7 @@ async def test_author_cannot_approve_own_post(time_env, seeded, worker):  # type
     assert "cannot approve" in str(refused.value.cause)
     # The refusal left no trace in history: the validator rejected it before it was accepted.
     history = await handle.fetch_history()
-    assert not [
-        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
-    ]
+    assert not [e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")]
     await handle.terminate("test over")
 
 
@@ -207,12 +195,8 @@ async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbo
     assert trail[-1].action == AuditAction.REJECTED.value and '"off-brand"' in trail[-1].detail
 
 
-async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(
-    time_env, seeded, worker, sandbox
-):  # type: ignore[no-untyped-def]
-    post, handle = await start(
-        time_env, seeded, worker, "Launch at noon", publish_in=timedelta(hours=5), offsets=[60]
-    )
+async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+    post, handle = await start(time_env, seeded, worker, "Launch at noon", publish_in=timedelta(hours=5), offsets=[60])
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(PostLifecycle.decide, approve(state))
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Launch at one"))
