@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -26,7 +27,7 @@ class Settings(BaseSettings):
     temporal_ui_port: int = Field(default=8233, description="embedded dev server UI port")
     sandbox_port: int = Field(default=8010, description="port of the embedded sandbox platform")
     sandbox_url: str = Field(default="", description="base URL of the sandbox platform; empty = embedded")
-    followup_offsets: list[int] = Field(
+    followup_offsets: Annotated[list[int], NoDecode] = Field(
         default=[3600, 86400, 604800],
         description="seconds after publishing at which metrics are collected",
     )
@@ -35,8 +36,12 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_offsets(cls, value: object) -> object:
         # Accept "3600,86400" from the environment as well as a JSON list.
-        if isinstance(value, str) and not value.strip().startswith("["):
-            return [int(part) for part in value.split(",") if part.strip()]
+        if isinstance(value, str):
+            text = value.strip().strip("[]")
+            try:
+                return [int(part) for part in text.split(",") if part.strip()]
+            except ValueError as err:
+                raise ValueError(f"'{value}' is not a comma-separated list of seconds, e.g. 3600,86400") from err
         return value
 
     @field_validator("followup_offsets")

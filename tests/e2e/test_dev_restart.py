@@ -1,0 +1,128 @@
+"""`postgate dev` as a user runs it: stopped while an approved post waits, started again, publishes once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from servers import free_port
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+class DevStack:
+    def __init__(self, data_dir: Path) -> None:
+        self.api_port, self.sandbox_port, self.temporal_port = free_port(), free_port(), free_port()
+        self.env = {
+            **os.environ,
+            "POSTGATE_DATA_DIR": str(data_dir),
+            "POSTGATE_API_PORT": str(self.api_port),
+            "POSTGATE_SANDBOX_PORT": str(self.sandbox_port),
+            "POSTGATE_TEMPORAL_PORT": str(self.temporal_port),
+            "POSTGATE_FOLLOWUP_OFFSETS": "1",
+        }
+        self.log = data_dir / "dev.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "dev", "--headless"], cwd=REPO, env=self.env, stdout=out, stderr=out
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"postgate dev exited early:\n{self.log.read_text()}"
+            try:
+                if httpx.get(f"{self.api}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"postgate dev did not come up:\n{self.log.read_text()}")
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"postgate dev ignored SIGTERM:\n{self.log.read_text()}") from None
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def sandbox(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DevStack]:
+    stack = DevStack(tmp_path / "data")
+    yield stack
+    if stack.process is not None and stack.process.poll() is None:
+        stack.process.kill()
+        stack.process.wait()
+
+
+def call(http: httpx.Client, method: str, path: str, user: str | None, body: object = None) -> dict:  # type: ignore[type-arg]
+    response = http.request(method, path, json=body, headers={"X-Postgate-User": user} if user else {})
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json()  # type: ignore[no-any-return]
+
+
+def wait_for(http: httpx.Client, post_id: str, status: str, within: float = 60) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        post = call(http, "GET", f"/posts/{post_id}", "ann")
+        if post["status"] == status:
+            return post
+        time.sleep(0.2)
+    raise AssertionError(f"post stayed {post['status']}, never {status}")
+
+
+def test_restart_while_scheduled_publishes_exactly_once(stack: DevStack) -> None:
+    stack.start()
+    with httpx.Client(base_url=stack.api, timeout=30) as http:
+        call(http, "POST", "/workspaces", None, {"id": "acme", "name": "Acme", "admin": {"id": "ada", "name": "Ada"}})
+        call(http, "POST", "/workspaces/acme/users", "ada", {"id": "ed", "name": "Ed", "role": "editor"})
+        call(http, "POST", "/workspaces/acme/users", "ada", {"id": "ann", "name": "Ann", "role": "approver"})
+        call(http, "POST", "/workspaces/acme/channels", "ada", {"id": "sbx", "name": "Sandbox"})
+        publish_at = datetime.now(UTC) + timedelta(seconds=15)
+        body = {"channel_id": "sbx", "text": "Survives restarts", "publish_at": publish_at.isoformat(), "submit": True}
+        post_id = call(http, "POST", "/posts", "ed", body)["id"]
+        post = wait_for(http, post_id, "awaiting_approval")
+        decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+        call(http, "POST", f"/posts/{post_id}/decisions", "ann", decision)
+        assert call(http, "GET", f"/posts/{post_id}", "ann")["status"] == "scheduled"
+
+    assert stack.stop() == 0
+    assert "stopped cleanly" in stack.log.read_text()
+    stopped_at = datetime.now(UTC)
+    assert stopped_at < publish_at, "the stack took too long to stop for this test to mean anything"
+
+    stack.start()
+    with httpx.Client(base_url=stack.api, timeout=30) as http:
+        assert call(http, "GET", f"/posts/{post_id}", "ann")["status"] == "scheduled"
+        post = wait_for(http, post_id, "done", within=90)
+        held = httpx.get(f"{stack.sandbox}/api/posts", params={"channel": "sbx"}, timeout=5).json()["posts"]
+        trail = call(http, "GET", f"/posts/{post_id}/audit", "ann")["entries"]
+    assert [p["text"] for p in held] == ["Survives restarts"]
+    assert post["publication"]["external_id"] == held[0]["id"]
+    assert datetime.fromisoformat(held[0]["created_at"]) >= publish_at
+    assert [e["action"] for e in trail].count("published") == 1
+    assert stack.stop() == 0
