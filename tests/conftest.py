@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from servers import ThreadedServer
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -16,6 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from platforms.sandbox import create_sandbox_app
+from servers import ThreadedServer
 from store.engine import make_engine, migrate, normalise_url
 from temporal_runtime import installed_binary
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES

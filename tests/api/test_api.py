@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from servers import free_port
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from demo import FIRST_DRAFT, drive
 from embedded import http_server
+from servers import free_port
 from settings import Settings
 from worker import running_worker
 
