@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from settings import Settings
 
 app = typer.Typer(help="postgate: a durable approval engine for social media posts.", no_args_is_help=True)
 
 
-def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+def _settings(**overrides: Any) -> Settings:
     from pydantic import ValidationError
-
-    from settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})

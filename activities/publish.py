@@ -32,11 +32,12 @@ class PublishActivities:
             await asyncio.to_thread(self._store, req, key, earlier)
             return earlier
         adapter = self._adapters.for_channel(channel)
-        found = None
+        posted = None
         if activity.info().attempt > 1:
             # The previous attempt may have reached the platform before it failed: look before posting.
-            found = await classified(adapter.find_by_key(key))
-        posted = found or await classified(adapter.publish(channel.id, req.revision.text, key))
+            posted = await classified(adapter.find_by_key(key))
+        if posted is None:
+            posted = await classified(adapter.publish(channel.id, req.revision.text, key))
         publication = Publication(
             channel_id=channel.id,
             external_id=posted.external_id,

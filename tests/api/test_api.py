@@ -22,7 +22,7 @@ from worker import running_worker
 @pytest.fixture
 async def api(
     dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
     server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
     serving = asyncio.create_task(server.serve())
@@ -61,16 +61,16 @@ def as_user(user: str) -> dict[str, str]:
     return {"X-Postgate-User": user}
 
 
-async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: str) -> dict:  # type: ignore[type-arg]
+async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: str) -> dict:
     for _ in range(200):
         post = (await http.get(f"/posts/{post_id}", headers=as_user(user))).json()
         if post["status"] == status:
-            return post  # type: ignore[no-any-return]
+            return post
         await asyncio.sleep(0.05)
     raise AssertionError(f"post stayed {post['status']}, never {status}")
 
 
-async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, every morning.") -> dict:  # type: ignore[type-arg]
+async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, every morning.") -> dict:
     r = await http.post("/posts", json={"channel_id": "sbx", "text": text, "submit": True}, headers=as_user("ed"))
     assert r.status_code == 201, r.text
     return await wait_status(http, r.json()["id"], "ed", "awaiting_approval")

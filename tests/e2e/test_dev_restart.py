@@ -79,13 +79,13 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
         stack.process.wait()
 
 
-def call(http: httpx.Client, method: str, path: str, user: str | None, body: object = None) -> dict:  # type: ignore[type-arg]
+def call(http: httpx.Client, method: str, path: str, user: str | None, body: object = None) -> dict:
     response = http.request(method, path, json=body, headers={"X-Postgate-User": user} if user else {})
     assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-def wait_for(http: httpx.Client, post_id: str, status: str, within: float = 60) -> dict:  # type: ignore[type-arg]
+def wait_for(http: httpx.Client, post_id: str, status: str, within: float = 60) -> dict:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         post = call(http, "GET", f"/posts/{post_id}", "ann")

@@ -28,13 +28,13 @@ HOUR, DAY = 3600, 86400
 
 
 @pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
     settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue)
     async with running_worker(time_env.client, seeded, settings):
         yield task_queue
 
 
-async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None):  # type: ignore[no-untyped-def]
+async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None):
     now = await env.get_current_time()
     post = create_draft(
         engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
@@ -43,7 +43,7 @@ async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *,
     return post, handle
 
 
-async def wait_status(handle, status: PostStatus, env: WorkflowEnvironment) -> LifecycleState:  # type: ignore[no-untyped-def]
+async def wait_status(handle, status: PostStatus, env: WorkflowEnvironment) -> LifecycleState:
     for _ in range(200):
         state = await handle.query(PostLifecycle.current)
         if state.status is status:
@@ -52,11 +52,16 @@ async def wait_status(handle, status: PostStatus, env: WorkflowEnvironment) -> L
     raise AssertionError(f"post never reached {status}; it is {state.status}")
 
 
+def refusal(err: WorkflowUpdateFailedError) -> ApplicationError:
+    assert isinstance(err.cause, ApplicationError), err
+    return err.cause
+
+
 def approve(state: LifecycleState, actor: str = "ann") -> DecideRequest:
     return DecideRequest(actor=actor, decision=Decision.APPROVE, content_hash=state.revision.content_hash)
 
 
-async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Our spring line is here.", publish_in=timedelta(hours=24))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     outcome = await handle.execute_update(PostLifecycle.decide, approve(state))
@@ -91,7 +96,7 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
     assert desc.typed_search_attributes.get(POST_STATUS) == "done"
 
 
-async def test_brand_failure_then_revision_then_approval(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_brand_failure_then_revision_then_approval(time_env, seeded, worker):
     post, handle = await start(
         time_env,
         seeded,
@@ -107,7 +112,7 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
     # Nobody can approve a post whose brand check failed.
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(state))
-    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "InvalidState"
+    assert refusal(refused.value).type == "InvalidState"
 
     revision = await handle.execute_update(
         PostLifecycle.revise, ReviseRequest(actor="ed", text="Results you will love, or your money back!")
@@ -132,19 +137,19 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
     ]
 
 
-async def test_length_limit_blocks(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_length_limit_blocks(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "x" * 281, publish_in=timedelta(0))
     state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
     assert [f.rule for f in state.findings] == ["Social.Length"]
     await handle.terminate("test over")
 
 
-async def test_author_cannot_approve_own_post(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_author_cannot_approve_own_post(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(state, actor="ed"))
-    assert refused.value.cause.type == "SeparationOfDuties"  # type: ignore[union-attr]
+    assert refusal(refused.value).type == "SeparationOfDuties"
     assert "cannot approve" in str(refused.value.cause)
     # The refusal left no trace in history: the validator rejected it before it was accepted.
     history = await handle.fetch_history()
@@ -152,30 +157,30 @@ async def test_author_cannot_approve_own_post(time_env, seeded, worker):  # type
     await handle.terminate("test over")
 
 
-async def test_last_editor_cannot_approve(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_last_editor_cannot_approve(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
     await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="bob", text="Hello there"))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(state, actor="bob"))
-    assert refused.value.cause.type == "SeparationOfDuties"  # type: ignore[union-attr]
+    assert refusal(refused.value).type == "SeparationOfDuties"
     await handle.terminate("test over")
 
 
-async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Version one", publish_in=timedelta(0))
     old = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Version two"))
     await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(old))
-    assert refused.value.cause.type == "StaleContent"  # type: ignore[union-attr]
+    assert refusal(refused.value).type == "StaleContent"
     assert content_hash("Version two") in str(refused.value.cause)
     await handle.terminate("test over")
 
 
-async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Maybe not", publish_in=timedelta(0))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(
@@ -195,7 +200,7 @@ async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbo
     assert trail[-1].action == AuditAction.REJECTED.value and '"off-brand"' in trail[-1].detail
 
 
-async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(time_env, seeded, worker, sandbox):  # type: ignore[no-untyped-def]
+async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Launch at noon", publish_in=timedelta(hours=5), offsets=[60])
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(PostLifecycle.decide, approve(state))
@@ -212,7 +217,7 @@ async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(ti
     assert '"voided_approvals": ["ann"]' in revised[0].detail
 
 
-async def test_publish_failure_is_visible(time_env, seeded, worker):  # type: ignore[no-untyped-def]
+async def test_publish_failure_is_visible(time_env, seeded, worker):
     """A channel that the worker cannot publish to leaves the post publish_failed with the reason."""
     from store.tables import Channel
 
