@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -58,8 +59,14 @@ async def run_worker(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Leaving the block shuts the worker down gracefully: running activities get to finish.
     async with running_worker(client, engine, settings):
-        await asyncio.Event().wait()
+        await stop.wait()
+    engine.dispose()
 
 
 if __name__ == "__main__":
