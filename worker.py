@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -47,6 +48,7 @@ async def running_worker(
             activities=lifecycle_activities(engine, http, settings.resolved_sandbox_url),
             max_concurrent_activities=100,
             max_concurrent_local_activities=100,
+            graceful_shutdown_timeout=timedelta(seconds=10),
         )
         async with worker:
             yield worker
