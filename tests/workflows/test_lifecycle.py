@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -25,6 +27,15 @@ from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS
 
 HOUR, DAY = 3600, 86400
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+async def keep_history(handle, name: str) -> None:
+    """With POSTGATE_RECORD_HISTORIES=1 (scripts/record_histories.sh), save this run for the replay test."""
+    if os.environ.get("POSTGATE_RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
 @pytest.fixture
@@ -94,6 +105,7 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
     ]
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(POST_STATUS) == "done"
+    await keep_history(handle, "publish_ahead_with_follow_up")
 
 
 async def test_brand_failure_then_revision_then_approval(time_env, seeded, worker):
@@ -135,6 +147,7 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
         "published",
         "metrics_collected",
     ]
+    await keep_history(handle, "brand_failure_revision_approval")
 
 
 async def test_length_limit_blocks(time_env, seeded, worker):
@@ -198,6 +211,7 @@ async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbo
         trail = audit_trail(session, post.id)
         assert publications_of(session, post.id) == []
     assert trail[-1].action == AuditAction.REJECTED.value and '"off-brand"' in trail[-1].detail
+    await keep_history(handle, "rejected")
 
 
 async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(time_env, seeded, worker, sandbox):
@@ -215,6 +229,7 @@ async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(ti
         revised = [e for e in audit_trail(session, post.id) if e.action == "revised"]
     assert [p.revision for p in pubs] == [2]
     assert '"voided_approvals": ["ann"]' in revised[0].detail
+    await keep_history(handle, "revision_while_scheduled")
 
 
 async def test_publish_failure_is_visible(time_env, seeded, worker):
@@ -234,3 +249,4 @@ async def test_publish_failure_is_visible(time_env, seeded, worker):
     assert final.failure is not None and "carrier-pigeon" in final.failure
     with transaction(seeded) as session:
         assert audit_trail(session, post.id)[-1].action == "publish_failed"
+    await keep_history(handle, "publish_failed")
