@@ -67,8 +67,9 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
     )
 
 
-async def _view(ctx: ContextDep, post: Post) -> PostPublic:
-    if post.status == PostStatus.DRAFT.value:
+async def _view(ctx: ContextDep, post: Post, *, submitted: bool = False) -> PostPublic:
+    """The live state from the workflow; the projection for a draft (or when no worker answers)."""
+    if post.status == PostStatus.DRAFT.value and not submitted:
         return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
     try:
         state = await _handle(ctx, post.id).query(PostLifecycle.current, rpc_timeout=QUERY_TIMEOUT)
@@ -113,9 +114,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
     post = await asyncio.to_thread(make)
     if body.submit:
         await _submit(ctx, post.id)
-        post = _visible_post(ctx, user, post.id)
-        return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
-    return await _view(ctx, post)
+    return await _view(ctx, post, submitted=body.submit)
 
 
 @router.post("/{post_id}/submit", status_code=202, response_model=PostPublic)
@@ -124,7 +123,7 @@ async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
     require_role(user, "editor")
     post = _visible_post(ctx, user, post_id)
     await _submit(ctx, post.id)
-    return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
+    return await _view(ctx, post, submitted=True)
 
 
 @router.post("/{post_id}/revisions", status_code=201, response_model=RevisionPublic)

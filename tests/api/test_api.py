@@ -73,6 +73,7 @@ async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: 
 async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, every morning.") -> dict:
     r = await http.post("/posts", json={"channel_id": "sbx", "text": text, "submit": True}, headers=as_user("ed"))
     assert r.status_code == 201, r.text
+    assert r.json()["status"] in ("brand_check", "awaiting_approval")
     return await wait_status(http, r.json()["id"], "ed", "awaiting_approval")
 
 
