@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.service import ServiceError
 
@@ -38,6 +39,16 @@ def install_error_handlers(app: FastAPI) -> None:
             status, error = UPDATE_ERRORS[cause.type]
             return JSONResponse(error_body(error, cause.message), status_code=status)
         return JSONResponse(error_body("update_failed", str(cause or exc)), status_code=409)
+
+    @app.exception_handler(RPCError)
+    async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
+        if exc.status is RPCStatusCode.NOT_FOUND and "completed" in exc.message:
+            message = "the post's lifecycle has ended (see its status); nothing more can change it"
+            return JSONResponse(error_body("invalid_state", message), status_code=409)
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            message = "the workflow service is unreachable right now; nothing was changed, try again shortly"
+            return JSONResponse(error_body("unavailable", message), status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(error_body("workflow_service_error", exc.message), status_code=502)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

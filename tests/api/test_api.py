@@ -210,3 +210,19 @@ async def test_repeated_decision_with_same_idempotency_key_is_one_decision(api: 
     assert first.json()["decisions"] == again.json()["decisions"]
     trail = (await api.get(f"/posts/{post['id']}/audit", headers=as_user("ann"))).json()["entries"]
     assert [e["action"] for e in trail].count("rejected") == 1
+
+
+async def test_changing_a_finished_post_is_a_clear_conflict(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    post = await submitted_post(api)
+    decision = {"decision": "reject", "content_hash": post["revision"]["content_hash"]}
+    assert (await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))).status_code == 200
+    await wait_status(api, post["id"], "ann", "rejected")
+    for _ in range(50):  # the workflow completes just after the update returns
+        r = await api.post(f"/posts/{post['id']}/revisions", json={"text": "try again"}, headers=as_user("ed"))
+        if r.json().get("message", "").startswith("the post's lifecycle has ended"):
+            break
+        await asyncio.sleep(0.1)
+    assert r.status_code == 409 and r.json()["error"] == "invalid_state", r.text
+    r = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
+    assert r.status_code == 409
