@@ -37,3 +37,11 @@ class RejectedByPlatform(PlatformError):
 
 class AuthExpired(PlatformError):
     """The platform refuses our credentials (401/403); nothing will work until the account reconnects."""
+
+
+class AmbiguousPublish(TransientPlatformError):
+    """The publish request went out but no answer came back, so the post may or may not exist.
+
+    Retrying is safe only where the platform replays an idempotency key or `find_by_key` can see the earlier
+    attempt; elsewhere a retry may publish twice.
+    """
