@@ -10,8 +10,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, ValidationError, field_validator
+from pydantic import ValidationError
 
+from platforms.base import PlatformMetrics, PublishedPost
 from platforms.errors import (
     AuthExpired,
     RateLimited,
@@ -21,23 +22,7 @@ from platforms.errors import (
 
 PLATFORM = "sandbox"
 
-
-class PublishedPost(BaseModel):
-    external_id: str
-    url: str
-    created_at: AwareDatetime
-
-    @field_validator("created_at")
-    @classmethod
-    def _in_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
-
-
-class PlatformMetrics(BaseModel):
-    impressions: int
-    likes: int
-    shares: int
-    replies: int
+__all__ = ["PlatformMetrics", "PublishedPost", "SandboxAdapter", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
