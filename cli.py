@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
+from brand.cli import brand_app
 from settings import Settings
 
 app = typer.Typer(help="postgate: a durable approval engine for social media posts.", no_args_is_help=True)
+app.add_typer(brand_app, name="brand", help="Check posts against a Vale-compatible style and social rules.")
 
 
 def _settings(**overrides: Any) -> Settings:

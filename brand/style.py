@@ -1,0 +1,129 @@
+"""A compiled style: its checks, an index that picks the few that can match a post, and its version.
+
+Most rules in real styles are word lists (existence, substitution, vocabularies). Running each rule's
+regular expression over every post costs one scan per rule; instead each word-list rule is filed under
+the first letters of the words its matches can start with (`patterns.trigger_keys`), the post's words are
+looked up once, and only rules whose keys occur run. Rules whose patterns give no such keys (raw regular
+expressions, `nonword`, occurrence, repetition, conditional, capitalization) run on every post. The index
+only skips rules that cannot match, so findings are exactly those of running every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from brand.capitalization import CapitalizationCheck
+from brand.checks import (
+    Check,
+    ConditionalCheck,
+    ConsistencyCheck,
+    ExistenceCheck,
+    OccurrenceCheck,
+    RepetitionCheck,
+    SubstitutionCheck,
+)
+from brand.definitions import (
+    CapitalizationDefinition,
+    ConditionalDefinition,
+    ConsistencyDefinition,
+    ExistenceDefinition,
+    OccurrenceDefinition,
+    RepetitionDefinition,
+    RuleDefinition,
+    SubstitutionDefinition,
+)
+from brand.document import Document
+from brand.findings import Finding
+from brand.triggers import KEY_LENGTH
+
+
+def build_check(definition: RuleDefinition, accepted: Sequence[str]) -> Check:
+    """Compile one definition; raises `PatternError`/`ValueError` with what is wrong."""
+    if isinstance(definition, ExistenceDefinition):
+        return ExistenceCheck(definition, accepted)
+    if isinstance(definition, SubstitutionDefinition):
+        return SubstitutionCheck(definition, accepted)
+    if isinstance(definition, OccurrenceDefinition):
+        return OccurrenceCheck(definition)
+    if isinstance(definition, RepetitionDefinition):
+        return RepetitionCheck(definition, accepted)
+    if isinstance(definition, ConsistencyDefinition):
+        return ConsistencyCheck(definition)
+    if isinstance(definition, ConditionalDefinition):
+        return ConditionalCheck(definition, accepted)
+    if isinstance(definition, CapitalizationDefinition):
+        return CapitalizationCheck(definition, accepted)
+    raise ValueError(f"no check for rule type '{definition.extends}'")
+
+
+class Style:
+    """Immutable once built; safe to share between threads and reuse for any number of posts."""
+
+    __slots__ = ("_always", "_by_char", "_by_prefix", "_by_word", "accepted", "checks", "names", "rejected", "version")
+
+    def __init__(
+        self,
+        *,
+        names: tuple[str, ...],
+        version: str,
+        checks: Sequence[Check],
+        accepted: Sequence[str] = (),
+        rejected: Sequence[str] = (),
+    ) -> None:
+        self.names = names
+        self.version = version
+        self.checks = tuple(checks)
+        self.accepted = tuple(accepted)
+        self.rejected = tuple(rejected)
+        by_word: dict[str, set[int]] = {}
+        by_prefix: dict[str, set[int]] = {}
+        by_char: dict[str, set[int]] = {}
+        always: list[int] = []
+        for position, check in enumerate(self.checks):
+            triggers = check.triggers
+            if triggers is None:
+                always.append(position)
+                continue
+            for index, keys in ((by_word, triggers.words), (by_prefix, triggers.prefixes), (by_char, triggers.chars)):
+                for key in keys:
+                    index.setdefault(key, set()).add(position)
+        self._always = frozenset(always)
+        self._by_word = {key: frozenset(positions) for key, positions in by_word.items()}
+        self._by_prefix = {key: frozenset(positions) for key, positions in by_prefix.items()}
+        self._by_char = {key: frozenset(positions) for key, positions in by_char.items()}
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [check.id for check in self.checks]
+
+    def rule_details(self, rule_id: str) -> tuple[str, str]:
+        """The `link` and `description` of a rule, for reports; empty for rules not in this style."""
+        for check in self.checks:
+            if check.id == rule_id:
+                return check.definition.link, check.definition.description
+        return "", ""
+
+    def __repr__(self) -> str:
+        return f"Style(names={self.names!r}, rules={len(self.checks)}, version={self.version[:12]!r})"
+
+    def run(self, doc: Document) -> list[Finding]:
+        """Findings of every rule (matches wholly inside a link or @mention are not prose: `Document.masked`)."""
+        selected = set(self._always)
+        text = doc.text
+        words = doc.words()
+        by_word, by_prefix = self._by_word, self._by_prefix
+        for word in by_word.keys() & words:
+            selected |= by_word[word]
+        if by_prefix:
+            for prefix in by_prefix.keys() & {word[:KEY_LENGTH] for word in words}:
+                selected |= by_prefix[prefix]
+        for char, positions in self._by_char.items():
+            if char in text:
+                selected |= positions
+        found: list[Finding] = []
+        for position in selected:
+            check = self.checks[position]
+            results = check.run(doc)
+            limit = check.definition.limit
+            found.extend(results[:limit] if limit else results)
+        return found
