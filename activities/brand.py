@@ -7,13 +7,13 @@ import asyncio
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-import brand
 from activities import names
+from brand.workspace import check_for_channel
 from domain.lifecycle import BrandCheckRequest, BrandCheckResult
 from domain.status import PostStatus
+from store.brand_styles import brand_settings
 from store.engine import transaction
 from store.records import record_transitions
-from store.workspaces import brand_rules
 
 
 class BrandActivities:
@@ -26,8 +26,19 @@ class BrandActivities:
 
     def _check(self, req: BrandCheckRequest) -> BrandCheckResult:
         with transaction(self._engine) as session:
-            rules = brand_rules(session, req.workspace_id, req.channel_id)
-            findings = brand.check(req.revision.text, rules)
+            settings = brand_settings(session, req.workspace_id, req.channel_id)
+            findings = [
+                f.to_domain()
+                for f in check_for_channel(
+                    req.revision.text,
+                    style_files=settings.style_files,
+                    social_rules=settings.social_rules,
+                    channel_overrides=settings.channel_overrides,
+                    banned_words=settings.banned_words,
+                    max_length=settings.max_length,
+                    counts_as=settings.counts_as,
+                )
+            ]
             blocking = any(f.blocks_approval for f in findings)
             status = PostStatus.CHANGES_NEEDED if blocking else PostStatus.AWAITING_APPROVAL
             checked = req.checked.model_copy(
@@ -35,6 +46,8 @@ class BrandActivities:
                     "status": status,
                     "detail": {
                         "blocking": blocking,
+                        # Which rules judged this revision: the style version is kept, so is the style.
+                        "style_version": settings.style_version,
                         "findings": [f.model_dump(mode="json") for f in findings],
                     },
                 }

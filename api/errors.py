@@ -30,7 +30,7 @@ def error_body(error: str, message: str, details: Any = None) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.error, exc.message), status_code=exc.status)
+        return JSONResponse(error_body(exc.error, exc.message, exc.details), status_code=exc.status)
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update(_: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:

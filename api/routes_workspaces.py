@@ -37,7 +37,7 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep) -> WorkspacePublic:
     return WorkspacePublic(id=body.id, name=body.name, banned_words=body.banned_words)
 
 
-def _own_workspace(user: User, workspace_id: str) -> None:
+def own_workspace(user: User, workspace_id: str) -> None:
     # Another workspace's objects are not even acknowledged to exist.
     if user.workspace_id != workspace_id:
         raise HTTPException(404, f"workspace '{workspace_id}' not found")
@@ -45,7 +45,7 @@ def _own_workspace(user: User, workspace_id: str) -> None:
 
 @router.post("/workspaces/{workspace_id}/users", status_code=201, response_model=UserPublic)
 def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: CurrentUser) -> UserPublic:
-    _own_workspace(user, workspace_id)
+    own_workspace(user, workspace_id)
     require_role(user, "admin")
     try:
         with transaction(ctx.engine) as session:
@@ -59,14 +59,14 @@ def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: Curr
 
 @router.get("/workspaces/{workspace_id}/users", response_model=list[UserPublic])
 def list_users(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
-    _own_workspace(user, workspace_id)
+    own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
         return [UserPublic.model_validate(u, from_attributes=True) for u in members(session, workspace_id)]
 
 
 @router.post("/workspaces/{workspace_id}/channels", status_code=201, response_model=ChannelPublic)
 def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
-    _own_workspace(user, workspace_id)
+    own_workspace(user, workspace_id)
     require_role(user, "admin")
     try:
         with transaction(ctx.engine) as session:
@@ -80,6 +80,6 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
 
 @router.get("/workspaces/{workspace_id}/channels", response_model=list[ChannelPublic])
 def list_channels(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[ChannelPublic]:
-    _own_workspace(user, workspace_id)
+    own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
         return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(session, workspace_id)]

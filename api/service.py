@@ -24,9 +24,9 @@ from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
 class ServiceError(Exception):
     """A business error with the HTTP status it means."""
 
-    def __init__(self, status: int, error: str, message: str) -> None:
+    def __init__(self, status: int, error: str, message: str, details: object = None) -> None:
         super().__init__(message)
-        self.status, self.error, self.message = status, error, message
+        self.status, self.error, self.message, self.details = status, error, message, details
 
 
 def new_post_id() -> str:

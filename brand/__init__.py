@@ -1,5 +1,1 @@
-"""The brand-consistency engine: pure functions over text, no I/O and no Temporal."""
-
-from brand.basic import check
-
-__all__ = ["check"]
+"""The brand-consistency engine: pure functions over text, no I/O and no Temporal (see brand/README.md)."""

@@ -87,13 +87,21 @@ class Finding(BaseModel):
 
     def to_domain(self) -> DomainFinding:
         return DomainFinding(
-            rule=self.rule, level=self.level, message=self.message, match=self.match, start=self.start, end=self.end
+            rule=self.rule,
+            level=self.level,
+            message=self.message,
+            match=self.match,
+            start=self.start,
+            end=self.end,
+            line=self.line,
+            column=self.column,
+            replacement=self.replacement,
         )
 
     @classmethod
     def from_domain(cls, finding: DomainFinding, text: str | None = None) -> Finding:
         """Lift a stored finding; with the text it was found in, its line and column are restored."""
-        line, column = (1, finding.start + 1) if text is None else line_and_column(text, finding.start)
+        line, column = (finding.line, finding.column) if text is None else line_and_column(text, finding.start)
         return cls(
             rule=finding.rule,
             level=finding.level,
@@ -103,6 +111,7 @@ class Finding(BaseModel):
             end=finding.end,
             line=line,
             column=column,
+            replacement=finding.replacement,
         )
 
 

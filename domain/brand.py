@@ -20,14 +20,10 @@ class Finding(BaseModel):
     match: str = ""
     start: int = 0
     end: int = 0
+    line: int = 1
+    column: int = 1
+    replacement: str | None = None
 
     @property
     def blocks_approval(self) -> bool:
         return self.level is FindingLevel.ERROR
-
-
-class BrandRules(BaseModel):
-    """The rules the skeleton checks: the channel's length limit and the workspace's banned words."""
-
-    max_length: int
-    banned_words: list[str] = []

@@ -43,8 +43,12 @@ class Workspace(SQLModel, table=True):
     __tablename__ = "workspaces"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
-    # JSON list of words no post in this workspace may contain (the skeleton's brand rule set).
+    # JSON list of words no post in this workspace may contain (checked as forbidden claims).
     banned_words: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    # JSON of brand.social.SocialRules: the workspace's social rules, which channels may override.
+    social_rules: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    # The Vale style every check uses (a version in brand_styles), or none.
+    style_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
 
 
@@ -63,6 +67,10 @@ class Channel(SQLModel, table=True):
     name: str = Field(max_length=200)
     platform: str = Field(default="sandbox", max_length=32)
     max_length: int = 500
+    # Whose length counting the brand check applies (x, bluesky, mastodon, ...); none = plain characters.
+    counts_as: str | None = Field(default=None, max_length=32)
+    # JSON overrides of the workspace's social rules for this channel.
+    social_overrides: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
 
 
 class Post(SQLModel, table=True):
@@ -139,3 +147,19 @@ class MetricSnapshotRow(SQLModel, table=True):
     likes: int = 0
     shares: int = 0
     replies: int = 0
+
+
+class BrandStyle(SQLModel, table=True):
+    """An uploaded Vale style, kept whole so every check can name (and replay) the exact version it used."""
+
+    __tablename__ = "brand_styles"
+    __table_args__ = (UniqueConstraint("workspace_id", "version", name="uq_brand_style_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    version: str = Field(max_length=64)
+    names: str = Field(max_length=500)
+    # JSON object of canonical path -> file text, as brand.loading.canonical_files gives them.
+    files: str = Field(sa_column=Column(Text, nullable=False))
+    rule_count: int
+    uploaded_by: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlmodel import Session, select
 
-from domain.brand import BrandRules
 from store.tables import Channel, User, Workspace
 
 
@@ -46,11 +43,3 @@ def get_channel(session: Session, channel_id: str) -> Channel | None:
 
 def channels(session: Session, workspace_id: str) -> list[Channel]:
     return list(session.exec(select(Channel).where(Channel.workspace_id == workspace_id)))
-
-
-def brand_rules(session: Session, workspace_id: str, channel_id: str) -> BrandRules:
-    workspace = session.get(Workspace, workspace_id)
-    channel = session.get(Channel, channel_id)
-    if workspace is None or channel is None:
-        raise LookupError(f"workspace {workspace_id} or channel {channel_id} does not exist")
-    return BrandRules(max_length=channel.max_length, banned_words=json.loads(workspace.banned_words))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import IndexedValueType
@@ -14,10 +16,14 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
+from embedded import http_server
 from platforms.sandbox import create_sandbox_app
-from servers import ThreadedServer
+from servers import ThreadedServer, free_port
+from settings import Settings
 from store.engine import make_engine, migrate, normalise_url
 from temporal_runtime import installed_binary
+from worker import running_worker
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 POSTGRES_URL = os.environ.get("POSTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -112,3 +118,19 @@ def seeded(engine: Engine) -> Engine:
         add_user(session, User(id="bob", workspace_id="acme", name="Bob Approver", role="approver"))
         add_channel(session, Channel(id="sbx", workspace_id="acme", name="Sandbox", max_length=280))
     return engine
+
+
+@pytest.fixture
+async def api(
+    dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
+    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
+    serving = asyncio.create_task(server.serve())
+    async with running_worker(dev_env.client, engine, settings):
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
+            yield http
+        server.should_exit = True
+        await serving

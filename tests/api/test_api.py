@@ -3,78 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import httpx
-import pytest
-from sqlalchemy.engine import Engine
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
+from api_client import as_user, setup_workspace, submitted_post, wait_status
 from demo import FIRST_DRAFT, drive
-from embedded import http_server
-from servers import free_port
-from settings import Settings
-from worker import running_worker
-
-
-@pytest.fixture
-async def api(
-    dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
-    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
-    serving = asyncio.create_task(server.serve())
-    async with running_worker(dev_env.client, engine, settings):
-        while not server.started:
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
-            yield http
-        server.should_exit = True
-        await serving
-
-
-async def setup_workspace(http: httpx.AsyncClient, ws: str = "acme", prefix: str = "") -> None:
-    body = {
-        "id": ws,
-        "name": ws.title(),
-        "banned_words": ["guaranteed"],
-        "admin": {"id": f"{prefix}ada", "name": "Ada"},
-    }
-    assert (await http.post("/workspaces", json=body)).status_code == 201
-    admin = {"X-Postgate-User": f"{prefix}ada"}
-    for uid, role in (("ed", "editor"), ("ann", "approver")):
-        r = await http.post(
-            f"/workspaces/{ws}/users", json={"id": f"{prefix}{uid}", "name": uid, "role": role}, headers=admin
-        )
-        assert r.status_code == 201, r.text
-    r = await http.post(
-        f"/workspaces/{ws}/channels",
-        json={"id": f"{prefix}sbx", "name": "Sandbox", "max_length": 280},
-        headers=admin,
-    )
-    assert r.status_code == 201, r.text
-
-
-def as_user(user: str) -> dict[str, str]:
-    return {"X-Postgate-User": user}
-
-
-async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: str) -> dict:
-    for _ in range(200):
-        post = (await http.get(f"/posts/{post_id}", headers=as_user(user))).json()
-        if post["status"] == status:
-            return post
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"post stayed {post['status']}, never {status}")
-
-
-async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, every morning.") -> dict:
-    r = await http.post("/posts", json={"channel_id": "sbx", "text": text, "submit": True}, headers=as_user("ed"))
-    assert r.status_code == 201, r.text
-    assert r.json()["status"] in ("brand_check", "awaiting_approval")
-    return await wait_status(http, r.json()["id"], "ed", "awaiting_approval")
 
 
 async def test_demo_path_end_to_end_over_http(api: httpx.AsyncClient) -> None:

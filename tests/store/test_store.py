@@ -12,12 +12,13 @@ from sqlalchemy.engine import Engine
 from domain.content import RevisionContent, content_hash
 from domain.lifecycle import Publication, RevisionRef, TransitionRecord
 from domain.status import AuditAction, PostStatus
+from store.brand_styles import add_style, brand_settings, style_files
 from store.engine import migrate, transaction
 from store.posts import add_post, add_revision, get_post, list_posts, revisions
 from store.publications import add_publication, find_publication, idempotency_key, publications_of
 from store.records import audit_trail, next_seq, record_transitions
 from store.tables import Channel, Post, User, Workspace
-from store.workspaces import add_channel, add_user, add_workspace, brand_rules
+from store.workspaces import add_channel, add_user, add_workspace
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 
@@ -172,12 +173,23 @@ def test_list_posts_by_status_with_cursor(db: Engine) -> None:
     assert elsewhere == []
 
 
-def test_brand_rules_come_from_workspace_and_channel(db: Engine) -> None:
+def test_brand_settings_come_from_workspace_channel_and_stored_style(db: Engine) -> None:
+    files = {"Acme/Hype.yml": b"extends: existence\nmessage: x\ntokens: [synergy]\n"}
     with transaction(db) as session:
-        rules = brand_rules(session, "acme", "sbx")
+        row, created = add_style(
+            session, "acme", version="v1", names=["Acme"], files=files, rule_count=1, uploaded_by="ed"
+        )
+        _, again = add_style(session, "acme", version="v1", names=["Acme"], files=files, rule_count=1, uploaded_by="x")
+        workspace = session.get(Workspace, "acme")
+        assert workspace is not None
+        workspace.style_version = "v1"
         with pytest.raises(LookupError):
-            brand_rules(session, "acme", "nope")
-    assert rules.max_length == 280 and rules.banned_words == ["cheap"]
+            brand_settings(session, "acme", "nope")
+    assert created and not again and style_files(row) == files
+    with transaction(db) as session:
+        settings = brand_settings(session, "acme", "sbx")
+    assert settings.max_length == 280 and settings.banned_words == ["cheap"]
+    assert settings.style_version == "v1" and settings.style_files == {"Acme/Hype.yml": files["Acme/Hype.yml"].decode()}
 
 
 def test_times_round_trip_in_utc(db: Engine) -> None:

@@ -118,7 +118,7 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
         offsets=[60],
     )
     state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
-    assert [f.rule for f in state.findings] == ["Brand.BannedWord"]
+    assert [f.rule for f in state.findings] == ["Social.Claims"]
     assert state.findings[0].match == "guaranteed"
 
     # Nobody can approve a post whose brand check failed.
@@ -250,3 +250,35 @@ async def test_publish_failure_is_visible(time_env, seeded, worker):
     with transaction(seeded) as session:
         assert audit_trail(session, post.id)[-1].action == "publish_failed"
     await keep_history(handle, "publish_failed")
+
+
+async def test_workspace_style_errors_block_and_warnings_do_not(time_env, seeded, worker):
+    """The brand activity runs the workspace's Vale style; its version is recorded with the check."""
+    from brand.engine import compile_style
+    from store.brand_styles import add_style
+    from store.tables import Workspace
+
+    files = {
+        "Acme/Hype.yml": b"extends: existence\nlevel: error\nmessage: \"Drop '%s'.\"\ntokens: [synergy]\n",
+        "Acme/Bang.yml": b"extends: existence\nlevel: warning\nmessage: One '!' is enough.\nnonword: true\n"
+        b"tokens: ['!{2,}']\n",
+    }
+    style = compile_style(files)
+    with transaction(seeded) as session:
+        add_style(session, "acme", version=style.version, names=["Acme"], files=files, rule_count=2, uploaded_by="ed")
+        workspace = session.get(Workspace, "acme")
+        assert workspace is not None
+        workspace.style_version = style.version
+    post, handle = await start(time_env, seeded, worker, "Pure synergy!!", publish_in=timedelta(0), offsets=[60])
+    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    assert sorted(f.rule for f in state.findings) == ["Acme.Bang", "Acme.Hype"]
+    hype = next(f for f in state.findings if f.rule == "Acme.Hype")
+    assert (hype.match, hype.line, hype.column, hype.message) == ("synergy", 1, 6, "Drop 'synergy'.")
+
+    await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Pure focus!!"))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    assert [(f.rule, f.level.value) for f in state.findings] == [("Acme.Bang", "warning")]
+    with transaction(seeded) as session:
+        checks = [e for e in audit_trail(session, post.id) if e.action == "brand_checked"]
+    assert all(f'"style_version": "{style.version}"' in e.detail for e in checks)
+    await handle.terminate("test over")

@@ -1,0 +1,175 @@
+"""Brand styles and social rules of a workspace, and checking any text without creating a post."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from api.deps import ContextDep, CurrentUser, require_role
+from api.routes_workspaces import own_workspace
+from api.service import ServiceError
+from brand.engine import SocialRules, StyleError, compile_style
+from brand.loading import canonical_files, files_from_yaml, files_from_zip
+from brand.workspace import check_for_channel
+from domain.brand import Finding
+from domain.content import MAX_TEXT_LENGTH
+from platforms.base import MediaRef
+from store.brand_styles import add_style, brand_settings, get_style, style_files
+from store.engine import transaction
+from store.tables import BrandStyle, Channel, Workspace
+
+router = APIRouter(prefix="/workspaces/{workspace_id}", tags=["brand"])
+MAX_STYLE_BYTES = 2 * 1024 * 1024
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+class StylePublic(BaseModel):
+    version: str
+    names: list[str]
+    rules: list[str]
+    uploaded_by: str
+    created_at: datetime
+
+
+class BrandCheckBody(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+    channel_id: str = Field(min_length=1, max_length=64, description="check as this channel would")
+    sponsored: bool = False
+    media: list[MediaRef] = Field(default=[], max_length=20)
+
+
+class BrandCheckAnswer(BaseModel):
+    style_version: str | None
+    blocking: bool
+    findings: list[Finding]
+
+
+def _style_error(err: StyleError) -> ServiceError:
+    details = [{"file": file, "problem": text} for file, text in err.problems]
+    return ServiceError(422, "invalid_style", "the style cannot be used; fix the files listed in details", details)
+
+
+def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
+    return StylePublic(
+        version=row.version,
+        names=row.names.split(","),
+        rules=rules,
+        uploaded_by=row.uploaded_by,
+        created_at=row.created_at,
+    )
+
+
+@router.put(
+    "/style",
+    response_model=StylePublic,
+    openapi_extra={"requestBody": {"content": {"application/zip": {}, "application/yaml": {}}, "required": True}},
+)
+async def upload_style(
+    workspace_id: str,
+    request: Request,
+    ctx: ContextDep,
+    user: CurrentUser,
+    content_type: Annotated[str, Header()] = "",
+) -> StylePublic:
+    """Upload a Vale style (a zip of the style folder with config/vocabularies, or one YAML document) and
+    make it the workspace's style. Every later brand check uses it and records its version."""
+    own_workspace(user, workspace_id)
+    require_role(user, "admin")
+    data = await request.body()
+    if len(data) > MAX_STYLE_BYTES:
+        raise ServiceError(413, "too_large", f"a style may be at most {MAX_STYLE_BYTES} bytes")
+    kind = content_type.split(";")[0].strip().lower()
+    try:
+        if kind in ZIP_TYPES:
+            files = files_from_zip(data)
+        elif kind in YAML_TYPES:
+            files = files_from_yaml(data.decode("utf-8", errors="strict"))
+        else:
+            raise ServiceError(415, "unsupported_media_type", "send application/zip or application/yaml")
+        canonical = canonical_files(files)
+        style = compile_style(canonical)
+    except StyleError as err:
+        raise _style_error(err) from err
+    except UnicodeDecodeError as err:
+        raise ServiceError(422, "invalid_style", "the YAML document is not UTF-8") from err
+    with transaction(ctx.engine) as session:
+        row, _ = add_style(
+            session,
+            workspace_id,
+            version=style.version,
+            names=list(style.names),
+            files=canonical,
+            rule_count=len(style.checks),
+            uploaded_by=user.id,
+        )
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        workspace.style_version = style.version
+        session.add(workspace)
+    return _public(row, style.rule_ids)
+
+
+@router.get("/style", response_model=StylePublic)
+def read_style(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StylePublic:
+    """The workspace's current style and its rules."""
+    own_workspace(user, workspace_id)
+    with transaction(ctx.engine) as session:
+        workspace = session.get(Workspace, workspace_id)
+        row = (
+            get_style(session, workspace_id, workspace.style_version) if workspace and workspace.style_version else None
+        )
+    if row is None:
+        raise HTTPException(404, "this workspace has no style yet; upload one with PUT .../style")
+    return _public(row, compile_style(style_files(row)).rule_ids)
+
+
+@router.put("/social-rules", response_model=SocialRules)
+def set_social_rules(
+    workspace_id: str, ctx: ContextDep, user: CurrentUser, body: Annotated[dict[str, Any], Body()]
+) -> SocialRules:
+    """Replace the workspace's social rules (hashtags, links, UTM, disclosure, alt text, claims, length)."""
+    own_workspace(user, workspace_id)
+    require_role(user, "admin")
+    try:
+        rules = SocialRules.model_validate(body)
+    except ValidationError as err:
+        details = [{"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()]
+        raise ServiceError(422, "invalid_request", "fix the social rules listed in details", details) from err
+    with transaction(ctx.engine) as session:
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        workspace.social_rules = rules.model_dump_json()
+        session.add(workspace)
+    return rules
+
+
+@router.post("/brand/check", response_model=BrandCheckAnswer)
+def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: CurrentUser) -> BrandCheckAnswer:
+    """Check any text as a channel of this workspace would, without creating a post."""
+    own_workspace(user, workspace_id)
+    with transaction(ctx.engine) as session:
+        channel = session.get(Channel, body.channel_id)
+        if channel is None or channel.workspace_id != workspace_id:
+            raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in this workspace")
+        settings = brand_settings(session, workspace_id, body.channel_id)
+    findings = [
+        f.to_domain()
+        for f in check_for_channel(
+            body.text,
+            style_files=settings.style_files,
+            social_rules=settings.social_rules,
+            channel_overrides=settings.channel_overrides,
+            banned_words=settings.banned_words,
+            max_length=settings.max_length,
+            counts_as=settings.counts_as,
+            media=body.media,
+            sponsored=body.sponsored,
+        )
+    ]
+    return BrandCheckAnswer(
+        style_version=settings.style_version, blocking=any(f.blocks_approval for f in findings), findings=findings
+    )
