@@ -55,14 +55,15 @@ class PublishActivities:
             return channel, find_publication(session, key)
 
     def _store(self, req: PublishRequest, key: str, publication: Publication) -> None:
+        # `at` stays the workflow's time of the transition; the platform's own clock goes in the detail.
         record = req.record.model_copy(
             update={
-                "at": publication.published_at,
                 "detail": {
                     "channel_id": publication.channel_id,
                     "external_id": publication.external_id,
                     "url": publication.url,
-                },
+                    "platform_published_at": publication.published_at.isoformat(),
+                }
             }
         )
         with transaction(self._engine) as session:

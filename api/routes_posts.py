@@ -22,15 +22,25 @@ from api.schemas import (
     PostSummary,
     RevisionCreate,
     RevisionPublic,
+    ScheduleChange,
+    Withdrawal,
 )
-from api.service import ServiceError, create_draft, revise_draft, submit
-from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest, RevisionRef, workflow_id_for
+from api.service import ServiceError, create_draft, reschedule_draft, revise_draft, submit
+from domain.lifecycle import (
+    DecideRequest,
+    LifecycleState,
+    RescheduleRequest,
+    ReviseRequest,
+    RevisionRef,
+    WithdrawRequest,
+    workflow_id_for,
+)
 from domain.status import PostStatus
 from store.engine import transaction
 from store.posts import get_post, latest_revision, list_posts
 from store.records import audit_trail
 from store.tables import Post, User
-from store.workspaces import get_channel
+from store.workspaces import get_channel, get_workspace
 from workflows.lifecycle import PostLifecycle
 
 router = APIRouter(prefix="/posts", tags=["posts"])
@@ -63,6 +73,7 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
         revision=RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author),
         last_editor=rev.author,
         publish_at=post.publish_at,
+        publish_zone=post.publish_zone,
         followup_offsets=[],
     )
 
@@ -70,13 +81,20 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
 async def _view(ctx: ContextDep, post: Post, *, submitted: bool = False) -> PostPublic:
     """The live state from the workflow; the projection for a draft (or when no worker answers)."""
     if post.status == PostStatus.DRAFT.value and not submitted:
-        return PostPublic.from_state(post, await asyncio.to_thread(_state_from_store, ctx, post))
-    try:
-        state = await _handle(ctx, post.id).query(PostLifecycle.current, rpc_timeout=QUERY_TIMEOUT)
-    except RPCError:
-        # No worker answered in time: the projection is a few seconds old at worst, better than an error.
         state = await asyncio.to_thread(_state_from_store, ctx, post)
-    return PostPublic.from_state(post, state)
+    else:
+        try:
+            state = await _handle(ctx, post.id).query(PostLifecycle.current, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError:
+            # No worker answered in time: the projection is a few seconds old at worst, better than an error.
+            state = await asyncio.to_thread(_state_from_store, ctx, post)
+    return PostPublic.from_state(post, state, await asyncio.to_thread(_workspace_zone, ctx, post.workspace_id))
+
+
+def _workspace_zone(ctx: ContextDep, workspace_id: str) -> str:
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+    return workspace.time_zone if workspace else "UTC"
 
 
 async def _submit(ctx: ContextDep, post_id: str) -> None:
@@ -108,7 +126,8 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
             channel_id=body.channel_id,
             author=user.id,
             text=body.text,
-            publish_at=body.publish_at,
+            publish_at=body.utc(),
+            publish_zone=body.time_zone,
         )
 
     post = await asyncio.to_thread(make)
@@ -158,6 +177,48 @@ async def decide(
         PostLifecycle.decide,
         DecideRequest(actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment),
         id=f"decide-{idempotency_key}" if idempotency_key else None,
+    )
+    return await _view(ctx, post)
+
+
+@router.post("/{post_id}/schedule", response_model=PostPublic)
+async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Move the publish time (before publishing starts). A post on hold is scheduled again."""
+    require_role(user, "editor")
+    post = _visible_post(ctx, user, post_id)
+    publish_at = body.utc()
+    if post.status == PostStatus.DRAFT.value:
+        assert publish_at is not None
+        await asyncio.to_thread(
+            reschedule_draft, ctx.engine, post, actor=user.id, publish_at=publish_at, zone=body.time_zone
+        )
+        return await _view(ctx, _visible_post(ctx, user, post_id))
+    await _handle(ctx, post_id).execute_update(
+        PostLifecycle.reschedule, RescheduleRequest(actor=user.id, publish_at=publish_at, zone=body.time_zone)
+    )
+    return await _view(ctx, post)
+
+
+@router.post("/{post_id}/publish-now", response_model=PostPublic)
+async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Publish an approved post at once instead of at its time (it still needs its approval)."""
+    require_role(user, "editor", "approver")
+    post = _visible_post(ctx, user, post_id)
+    if post.status == PostStatus.DRAFT.value:
+        raise ServiceError(409, "invalid_state", "the post is a draft; submit it and have it approved first")
+    await _handle(ctx, post_id).execute_update(PostLifecycle.reschedule, RescheduleRequest(actor=user.id))
+    return await _view(ctx, post)
+
+
+@router.post("/{post_id}/withdraw", response_model=PostPublic)
+async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Take a submitted post back before it is published; its lifecycle ends."""
+    require_role(user, "editor", "approver")
+    post = _visible_post(ctx, user, post_id)
+    if post.status == PostStatus.DRAFT.value:
+        raise ServiceError(409, "invalid_state", "the post is a draft and was never submitted; nothing to withdraw")
+    await _handle(ctx, post_id).execute_update(
+        PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
     )
     return await _view(ctx, post)
 

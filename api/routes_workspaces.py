@@ -30,11 +30,20 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep) -> WorkspacePublic:
                 raise _conflict(f"workspace '{body.id}'")
             if get_user(session, body.admin.id) is not None:
                 raise _conflict(f"user '{body.admin.id}'")
-            add_workspace(session, Workspace(id=body.id, name=body.name, banned_words=json.dumps(body.banned_words)))
+            add_workspace(
+                session,
+                Workspace(
+                    id=body.id,
+                    name=body.name,
+                    banned_words=json.dumps(body.banned_words),
+                    late_policy=body.late_policy.value,
+                    time_zone=body.time_zone,
+                ),
+            )
             add_user(session, User(id=body.admin.id, workspace_id=body.id, name=body.admin.name, role="admin"))
     except IntegrityError as err:
         raise _conflict(f"workspace '{body.id}' or user '{body.admin.id}'") from err
-    return WorkspacePublic(id=body.id, name=body.name, banned_words=body.banned_words)
+    return WorkspacePublic(**body.model_dump(exclude={"admin"}))
 
 
 def own_workspace(user: User, workspace_id: str) -> None:

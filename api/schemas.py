@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from domain.brand import Finding
 from domain.content import MAX_TEXT_LENGTH
 from domain.lifecycle import DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
-from domain.status import Decision, PostStatus
+from domain.status import Decision, LatePolicy, PostStatus
 from store.tables import AuditEntry, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -30,13 +31,23 @@ class WorkspaceCreate(BaseModel):
     id: str = Id
     name: str = Field(min_length=1, max_length=200)
     banned_words: list[str] = Field(default=[], max_length=1000)
+    late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
+    time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
     admin: MemberCreate
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        _zone(value)
+        return value
 
 
 class WorkspacePublic(BaseModel):
     id: str
     name: str
     banned_words: list[str]
+    late_policy: LatePolicy
+    time_zone: str
 
 
 class UserPublic(BaseModel):
@@ -61,14 +72,47 @@ class ChannelPublic(BaseModel):
     max_length: int
 
 
-class PostCreate(BaseModel):
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Jakarta, Europe/Berlin, UTC)") from None
+
+
+class PublishTime(BaseModel):
+    """A publish time: an instant with a UTC offset, or a wall-clock time in an IANA zone (DST-correct)."""
+
+    publish_at: datetime | None = Field(
+        default=None,
+        description="2026-12-01T09:00:00+07:00, or 2026-12-01T09:00:00 with time_zone; default now",
+    )
+    time_zone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Asia/Jakarta")
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> PublishTime:
+        zone = _zone(self.time_zone) if self.time_zone else None
+        if self.publish_at is not None and self.publish_at.tzinfo is None:
+            if zone is None:
+                raise ValueError("publish_at has no UTC offset: add one (+07:00, Z) or give time_zone")
+            self.publish_at = self.publish_at.replace(tzinfo=zone)
+        return self
+
+    def utc(self) -> datetime | None:
+        return self.publish_at.astimezone(UTC) if self.publish_at is not None else None
+
+
+class PostCreate(PublishTime):
     channel_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
-    publish_at: AwareDatetime | None = Field(
-        default=None,
-        description="when to publish, with a UTC offset (e.g. 2026-12-01T09:00:00+07:00); default now",
-    )
     submit: bool = Field(default=False, description="submit for review straight away")
+
+
+class ScheduleChange(PublishTime):
+    publish_at: datetime = Field(description="2026-12-01T09:00:00+07:00, or a wall-clock time with time_zone")
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(default="", max_length=2000)
 
 
 class RevisionCreate(BaseModel):
@@ -97,6 +141,8 @@ class PostPublic(BaseModel):
     status: PostStatus
     revision: RevisionPublic
     publish_at: datetime
+    publish_zone: str | None = Field(default=None, description="the zone the time was given in")
+    publish_at_local: str = Field(description="publish_at in that zone, or the workspace's")
     findings: list[Finding] = []
     decisions: list[DecisionOutcome] = []
     publication: Publication | None = None
@@ -104,7 +150,8 @@ class PostPublic(BaseModel):
     failure: str | None = None
 
     @classmethod
-    def from_state(cls, post: Post, state: LifecycleState) -> PostPublic:
+    def from_state(cls, post: Post, state: LifecycleState, workspace_zone: str = "UTC") -> PostPublic:
+        shown_in = state.publish_zone or workspace_zone
         return cls(
             id=post.id,
             workspace_id=post.workspace_id,
@@ -113,6 +160,8 @@ class PostPublic(BaseModel):
             status=state.status,
             revision=RevisionPublic(**state.revision.model_dump()),
             publish_at=state.publish_at,
+            publish_zone=state.publish_zone,
+            publish_at_local=state.publish_at.astimezone(ZoneInfo(shown_in)).isoformat() + f" {shown_in}",
             findings=state.findings,
             decisions=state.decisions,
             publication=state.publication,

@@ -12,11 +12,12 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from domain.content import content_hash
 from domain.lifecycle import LifecycleInput, RevisionRef, TransitionRecord, workflow_id_for
-from domain.status import AuditAction, PostStatus
+from domain.status import AuditAction, LatePolicy, PostStatus
 from store.engine import transaction
 from store.posts import add_post, add_revision, get_post, latest_revision
 from store.records import next_seq, record_transitions
 from store.tables import Post
+from store.workspaces import get_workspace
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
 
@@ -34,7 +35,14 @@ def new_post_id() -> str:
 
 
 def create_draft(
-    engine: Engine, *, workspace_id: str, channel_id: str, author: str, text: str, publish_at: datetime | None
+    engine: Engine,
+    *,
+    workspace_id: str,
+    channel_id: str,
+    author: str,
+    text: str,
+    publish_at: datetime | None,
+    publish_zone: str | None = None,
 ) -> Post:
     post_id = new_post_id()
     revision = RevisionRef(number=1, text=text, content_hash=content_hash(text), author=author)
@@ -50,6 +58,7 @@ def create_draft(
                 status=PostStatus.DRAFT.value,
                 content_hash=revision.content_hash,
                 publish_at=publish_at or now,
+                publish_zone=publish_zone,
             ),
             revision,
         )
@@ -76,6 +85,32 @@ def revise_draft(engine: Engine, post: Post, *, actor: str, text: str) -> Revisi
     return revision
 
 
+def reschedule_draft(engine: Engine, post: Post, *, actor: str, publish_at: datetime, zone: str | None) -> None:
+    with transaction(engine) as session:
+        row = get_post(session, post.id)
+        assert row is not None
+        seq = next_seq(session, workflow_id_for(post.id))
+        revision = latest_revision(session, post.id)
+        assert revision is not None
+        ref = RevisionRef(
+            number=revision.number, text=revision.text, content_hash=revision.content_hash, author=revision.author
+        )
+        record = _draft_record(row, ref, AuditAction.RESCHEDULED, actor, seq=seq, at=datetime.now(UTC))
+        record_transitions(
+            session,
+            [
+                record.model_copy(
+                    update={
+                        "publish_at": publish_at,
+                        "detail": {"from": row.publish_at.isoformat(), "to": publish_at.isoformat(), "zone": zone},
+                    }
+                )
+            ],
+        )
+        row.publish_zone = zone
+        session.add(row)
+
+
 def _draft_record(
     post: Post, revision: RevisionRef, action: AuditAction, actor: str, *, seq: int, at: datetime
 ) -> TransitionRecord:
@@ -94,11 +129,20 @@ def _draft_record(
 
 
 async def submit(
-    client: Client, engine: Engine, post_id: str, *, task_queue: str, followup_offsets: list[int]
+    client: Client,
+    engine: Engine,
+    post_id: str,
+    *,
+    task_queue: str,
+    followup_offsets: list[int],
+    late_policy: LatePolicy | None = None,
 ) -> WorkflowHandle[PostLifecycle, object]:
-    """Start the post's lifecycle workflow; a post is submitted once (the workflow id guarantees it)."""
+    """Start the post's lifecycle workflow; a post is submitted once (the workflow id guarantees it).
 
-    def load() -> tuple[Post, RevisionRef, int]:
+    The workspace's late policy applies unless `late_policy` is given.
+    """
+
+    def load() -> tuple[Post, RevisionRef, int, LatePolicy]:
         with transaction(engine) as session:
             post = get_post(session, post_id)
             if post is None:
@@ -108,9 +152,11 @@ async def submit(
             rev = latest_revision(session, post_id)
             assert rev is not None
             ref = RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author)
-            return post, ref, next_seq(session, workflow_id_for(post_id))
+            workspace = get_workspace(session, post.workspace_id)
+            policy = LatePolicy(workspace.late_policy) if workspace else LatePolicy.PUBLISH
+            return post, ref, next_seq(session, workflow_id_for(post_id)), policy
 
-    post, revision, seq = await asyncio.to_thread(load)
+    post, revision, seq, workspace_policy = await asyncio.to_thread(load)
     return await client.start_workflow(
         PostLifecycle.run,
         LifecycleInput(
@@ -120,8 +166,10 @@ async def submit(
             author=post.author,
             revision=revision,
             publish_at=post.publish_at,
+            publish_zone=post.publish_zone,
             followup_offsets=followup_offsets,
             first_seq=seq,
+            late_policy=late_policy or workspace_policy,
         ),
         id=workflow_id_for(post.id),
         task_queue=task_queue,

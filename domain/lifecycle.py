@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.brand import Finding
-from domain.status import AuditAction, Decision, PostStatus
+from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 
 
 def workflow_id_for(post_id: str) -> str:
@@ -42,6 +42,8 @@ class TransitionRecord(BaseModel):
     status: PostStatus
     at: datetime
     detail: dict[str, Any] = {}
+    # Set when the transition moves the publish time (the projection keeps it for listing).
+    publish_at: datetime | None = None
 
 
 class LifecycleInput(BaseModel):
@@ -53,6 +55,8 @@ class LifecycleInput(BaseModel):
     publish_at: datetime
     followup_offsets: list[int] = Field(default=[3600, 86400, 604800])
     first_seq: int = 1
+    late_policy: LatePolicy = LatePolicy.PUBLISH
+    publish_zone: str | None = None
 
 
 class BrandCheckRequest(BaseModel):
@@ -81,6 +85,17 @@ class DecideRequest(BaseModel):
     decision: Decision
     content_hash: str
     comment: str = ""
+
+
+class RescheduleRequest(BaseModel):
+    actor: str
+    publish_at: datetime | None = Field(default=None, description="UTC instant; None publishes now")
+    zone: str | None = Field(default=None, description="IANA zone the time was given in, for display")
+
+
+class WithdrawRequest(BaseModel):
+    actor: str
+    reason: str = ""
 
 
 class DecisionOutcome(BaseModel):
@@ -143,6 +158,8 @@ class LifecycleState(BaseModel):
     revision: RevisionRef
     last_editor: str
     publish_at: datetime
+    publish_zone: str | None = None
+    late_policy: LatePolicy = LatePolicy.PUBLISH
     followup_offsets: list[int]
     next_seq: int = 1
     findings: list[Finding] = []

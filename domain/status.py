@@ -12,14 +12,23 @@ class PostStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     REJECTED = "rejected"
     SCHEDULED = "scheduled"
+    ON_HOLD = "on_hold"
     PUBLISHING = "publishing"
-    PUBLISH_FAILED = "publish_failed"
     PUBLISHED = "published"
+    PUBLISH_FAILED = "publish_failed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
     DONE = "done"
 
     @property
     def is_final(self) -> bool:
-        return self in (PostStatus.REJECTED, PostStatus.PUBLISH_FAILED, PostStatus.DONE)
+        return self in (
+            PostStatus.REJECTED,
+            PostStatus.PUBLISH_FAILED,
+            PostStatus.DONE,
+            PostStatus.WITHDRAWN,
+            PostStatus.EXPIRED,
+        )
 
 
 class Decision(StrEnum):
@@ -39,3 +48,15 @@ class AuditAction(StrEnum):
     PUBLISH_FAILED = "publish_failed"
     METRICS_COLLECTED = "metrics_collected"
     METRICS_MISSED = "metrics_missed"
+    RESCHEDULED = "rescheduled"
+    HELD = "held"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class LatePolicy(StrEnum):
+    """What happens to a post approved after its publish time."""
+
+    PUBLISH = "publish"  # publish at once
+    HOLD = "hold"  # wait for a new time (reschedule or publish now)
+    EXPIRE = "expire"  # end without publishing

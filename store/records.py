@@ -45,6 +45,11 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
     post = session.get(Post, latest.post_id)
     # The projection only moves forward: an old retry arriving late must not roll the status back.
     if post is not None and post.last_seq < latest.seq:
+        moved = [r for r in records if r.publish_at is not None and r.seq > post.last_seq]
+        if moved:
+            publish_at = max(moved, key=lambda r: r.seq).publish_at
+            assert publish_at is not None
+            post.publish_at = publish_at
         post.status = latest.status.value
         post.current_revision = latest.revision
         post.content_hash = latest.content_hash

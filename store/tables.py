@@ -49,6 +49,10 @@ class Workspace(SQLModel, table=True):
     social_rules: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     # The Vale style every check uses (a version in brand_styles), or none.
     style_version: str | None = Field(default=None, max_length=64)
+    # What happens to a post approved after its publish time: publish | hold | expire.
+    late_policy: str = Field(default="publish", max_length=16)
+    # IANA zone the workspace works in; times are stored in UTC and shown in this zone.
+    time_zone: str = Field(default="UTC", max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
 
 
@@ -85,6 +89,8 @@ class Post(SQLModel, table=True):
     current_revision: int = 1
     content_hash: str = Field(max_length=80)
     publish_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    # The IANA zone the publish time was given in, if any (for display; the instant is publish_at).
+    publish_zone: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
     updated_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
     last_seq: int = 0

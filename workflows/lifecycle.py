@@ -27,12 +27,14 @@ with workflow.unsafe.imports_passed_through():
         MetricsSnapshot,
         Publication,
         PublishRequest,
+        RescheduleRequest,
         ReviseRequest,
         RevisionRef,
         StoreRevisionRequest,
         TransitionRecord,
+        WithdrawRequest,
     )
-    from domain.status import AuditAction, Decision, PostStatus
+    from domain.status import AuditAction, Decision, LatePolicy, PostStatus
     from workflows.search_attributes import POST_STATUS
 
 DB_TIMEOUT = timedelta(seconds=30)
@@ -47,7 +49,9 @@ PUBLISH_RETRY = RetryPolicy(
 METRICS_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10), maximum_attempts=6
 )
-REVISABLE = (PostStatus.CHANGES_NEEDED, PostStatus.AWAITING_APPROVAL, PostStatus.SCHEDULED)
+REVISABLE = (PostStatus.CHANGES_NEEDED, PostStatus.AWAITING_APPROVAL, PostStatus.SCHEDULED, PostStatus.ON_HOLD)
+# Until publishing starts, the time can move and the post can be withdrawn.
+BEFORE_PUBLISHING = (PostStatus.BRAND_CHECK, *REVISABLE)
 
 
 @workflow.defn
@@ -62,11 +66,14 @@ class PostLifecycle:
             revision=inp.revision,
             last_editor=inp.revision.author,
             publish_at=inp.publish_at,
+            publish_zone=inp.publish_zone,
+            late_policy=inp.late_policy,
             followup_offsets=sorted(inp.followup_offsets),
             next_seq=inp.first_seq,
         )
         self._revised_by: str | None = None
-        self._revise_comment = ""
+        self._withdrawn_by: str | None = None
+        self._schedule_changed = False
         self._decision: DecisionOutcome | None = None
 
     # ---- queries ---------------------------------------------------------------------------------
@@ -94,7 +101,6 @@ class PostLifecycle:
         self.state.decisions = []
         self._decision = None
         self._revised_by = req.actor
-        self._revise_comment = req.comment
         self._set_status(PostStatus.BRAND_CHECK)
         record = self._record(
             AuditAction.REVISED,
@@ -121,6 +127,51 @@ class PostLifecycle:
             raise ApplicationError("the revised text is empty", type="InvalidInput")
         if content_hash(req.text) == self.state.revision.content_hash:
             raise ApplicationError("the revision changes nothing", type="InvalidInput")
+
+    @workflow.update
+    async def reschedule(self, req: RescheduleRequest) -> LifecycleState:
+        """Move the publish time (None: publish now). A post on hold is scheduled again."""
+        self._check_reschedule(req)
+        before = self.state.publish_at
+        self.state.publish_at = req.publish_at or workflow.now()
+        self.state.publish_zone = req.zone
+        self._schedule_changed = True
+        if self.state.status is PostStatus.ON_HOLD:
+            self._set_status(PostStatus.SCHEDULED)
+        record = self._record(
+            AuditAction.RESCHEDULED,
+            req.actor,
+            detail={"from": before.isoformat(), "to": self.state.publish_at.isoformat(), "zone": req.zone},
+        )
+        await self._write([record.model_copy(update={"publish_at": self.state.publish_at})])
+        return self.state
+
+    @reschedule.validator
+    def _check_reschedule(self, req: RescheduleRequest) -> None:
+        if self.state.status not in BEFORE_PUBLISHING:
+            raise ApplicationError(
+                f"post is {self.state.status.value}; its time can change only before publishing starts",
+                type="InvalidState",
+            )
+        if req.publish_at is not None and req.publish_at.tzinfo is None:
+            raise ApplicationError("publish_at needs a time zone", type="InvalidInput")
+
+    @workflow.update
+    async def withdraw(self, req: WithdrawRequest) -> LifecycleState:
+        """Take the post back before it is published; the lifecycle ends here."""
+        self._check_withdraw(req)
+        self._withdrawn_by = req.actor
+        self._set_status(PostStatus.WITHDRAWN)
+        await self._write([self._record(AuditAction.WITHDRAWN, req.actor, detail={"reason": req.reason})])
+        return self.state
+
+    @withdraw.validator
+    def _check_withdraw(self, req: WithdrawRequest) -> None:
+        if self.state.status not in BEFORE_PUBLISHING:
+            raise ApplicationError(
+                f"post is {self.state.status.value}; only a post not yet publishing can be withdrawn",
+                type="InvalidState",
+            )
 
     @workflow.update
     async def decide(self, req: DecideRequest) -> DecisionOutcome:
@@ -171,13 +222,21 @@ class PostLifecycle:
         while True:
             await self._brand_check(submitted_by)
             submitted_by = None  # later rounds start from a revision, which has its own audit entry
-            if not await self._await_decision():
+            decided = await self._await_decision()
+            if self._withdrawn_by is not None:
+                return await self._finish()
+            if not decided:
                 self._revised_by = None
                 continue
             assert self._decision is not None
             if self._decision.decision is Decision.REJECT:
                 return await self._finish()
-            if await self._await_publish_time():
+            if await self._apply_late_policy(self._decision):
+                return await self._finish()
+            due = await self._await_publish_time()
+            if self._withdrawn_by is not None:
+                return await self._finish()
+            if due:
                 break
             self._revised_by = None
 
@@ -210,20 +269,48 @@ class PostLifecycle:
         if self._revised_by is None:
             self._set_status(result.status)
 
+    def _interrupted(self) -> bool:
+        return self._revised_by is not None or self._withdrawn_by is not None
+
     async def _await_decision(self) -> bool:
-        """True once someone decided; False when a revision arrived first (check again)."""
-        await workflow.wait_condition(lambda: self._revised_by is not None or self._decision is not None)
-        return self._revised_by is None
+        """True once someone decided; False when a revision or a withdrawal came first."""
+        await workflow.wait_condition(lambda: self._interrupted() or self._decision is not None)
+        return not self._interrupted()
+
+    async def _apply_late_policy(self, approval: DecisionOutcome) -> bool:
+        """For a post approved after its time: True when the policy ends it (expire)."""
+        if self.state.publish_at >= approval.at or self.state.late_policy is LatePolicy.PUBLISH:
+            return False
+        late = {"publish_at": self.state.publish_at.isoformat(), "approved_at": approval.at.isoformat()}
+        if self.state.late_policy is LatePolicy.EXPIRE:
+            self._set_status(PostStatus.EXPIRED)
+            await self._write([self._record(AuditAction.EXPIRED, "system", detail=late)])
+            return True
+        self._set_status(PostStatus.ON_HOLD)
+        await self._write([self._record(AuditAction.HELD, "system", detail=late)])
+        return False
 
     async def _await_publish_time(self) -> bool:
-        """True when publish time came; False when a revision voided the approval first."""
-        delay = self.state.publish_at - workflow.now()
-        if delay > timedelta(0):
-            try:
-                await workflow.wait_condition(lambda: self._revised_by is not None, timeout=delay)
-            except TimeoutError:
-                pass
-        return self._revised_by is None
+        """True when publish time came; False when a revision or a withdrawal came first.
+
+        A reschedule wakes the wait and starts it again with the new time; on hold, only a reschedule
+        (or a revision or a withdrawal) ends the wait.
+        """
+        while True:
+            self._schedule_changed = False
+            if self.state.status is PostStatus.ON_HOLD:
+                await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed)
+            else:
+                delay = self.state.publish_at - workflow.now()
+                if delay <= timedelta(0):
+                    break
+                try:
+                    await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed, timeout=delay)
+                except TimeoutError:
+                    break
+            if self._interrupted():
+                break
+        return not self._interrupted()
 
     async def _publish(self) -> Publication | None:
         self._set_status(PostStatus.PUBLISHING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -12,16 +12,18 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
 from domain.content import content_hash
-from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest
-from domain.status import AuditAction, Decision, PostStatus
+from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, ReviseRequest, WithdrawRequest
+from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 from settings import Settings
 from store.engine import transaction
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
+from store.tables import Post
 from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS
@@ -31,11 +33,13 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 
 
 async def keep_history(handle, name: str) -> None:
-    """With POSTGATE_RECORD_HISTORIES=1 (scripts/record_histories.sh), save this run for the replay test."""
-    if os.environ.get("POSTGATE_RECORD_HISTORIES") == "1":
+    """With POSTGATE_RECORD_HISTORIES=1 (scripts/record_histories.sh), save a new path for the replay test."""
+    target = HISTORIES / f"{name}.json"
+    # An existing history is never overwritten: it is the proof that older runs still replay.
+    if os.environ.get("POSTGATE_RECORD_HISTORIES") == "1" and not target.exists():
         history = await handle.fetch_history()
         HISTORIES.mkdir(exist_ok=True)
-        (HISTORIES / f"{name}.json").write_text(history.to_json())
+        target.write_text(history.to_json())
 
 
 @pytest.fixture
@@ -78,19 +82,17 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
     outcome = await handle.execute_update(PostLifecycle.decide, approve(state))
     assert outcome.status is PostStatus.SCHEDULED
 
-    before = await time_env.get_current_time()
     final: LifecycleState = await handle.result()
-    elapsed = await time_env.get_current_time() - before
 
     assert final.status is PostStatus.DONE
-    assert elapsed >= timedelta(hours=24) + timedelta(days=7)
     assert [m.offset_seconds for m in final.metrics] == [HOUR, DAY, 7 * DAY]
     assert final.publication is not None
     async with httpx.AsyncClient() as http:
         held = (await http.get(f"{sandbox.url}/api/posts", params={"channel": "sbx"})).json()["posts"]
     assert [p["text"] for p in held if p["id"] == final.publication.external_id] == ["Our spring line is here."]
     with transaction(seeded) as session:
-        trail = [(e.action, e.actor, e.status) for e in audit_trail(session, post.id)]
+        entries = audit_trail(session, post.id)
+        trail = [(e.action, e.actor, e.status) for e in entries]
         assert len(publications_of(session, post.id)) == 1
         assert len(snapshots_of(session, post.id)) == 3
     assert trail == [
@@ -103,6 +105,10 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
         ("metrics_collected", "system", "published"),
         ("metrics_collected", "system", "done"),
     ]
+    # Durable timers: published no earlier than planned, the last snapshot a week after publishing.
+    published_at = next(e.at for e in entries if e.action == "published")
+    assert published_at >= final.publish_at
+    assert entries[-1].at >= published_at + timedelta(days=7)
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(POST_STATUS) == "done"
     await keep_history(handle, "publish_ahead_with_follow_up")
@@ -282,3 +288,120 @@ async def test_workspace_style_errors_block_and_warnings_do_not(time_env, seeded
         checks = [e for e in audit_trail(session, post.id) if e.action == "brand_checked"]
     assert all(f'"style_version": "{style.version}"' in e.detail for e in checks)
     await handle.terminate("test over")
+
+
+async def approved(env, engine, tq, text, *, publish_in, late_policy=None, offsets=(60,)):
+    """A post approved `publish_in` from now (negative: approved after its time)."""
+
+    now = await env.get_current_time()
+    post = create_draft(
+        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
+    )
+    handle = await submit(
+        env.client, engine, post.id, task_queue=tq, followup_offsets=list(offsets), late_policy=late_policy
+    )
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, env)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    return post, handle
+
+
+async def test_reschedule_moves_the_publish_time(time_env, seeded, worker):
+    post, handle = await approved(time_env, seeded, worker, "Later please", publish_in=timedelta(hours=2))
+    later = (await time_env.get_current_time()) + timedelta(days=3)
+    await handle.execute_update(
+        PostLifecycle.reschedule, RescheduleRequest(actor="ed", publish_at=later, zone="Asia/Jakarta")
+    )
+    before = await time_env.get_current_time()
+    final = await handle.result()
+    assert final.status is PostStatus.DONE
+    assert await time_env.get_current_time() - before >= timedelta(days=3)
+    with transaction(seeded) as session:
+        trail = audit_trail(session, post.id)
+        row = session.get(Post, post.id)
+    moved = next(e for e in trail if e.action == "rescheduled")
+    assert '"zone": "Asia/Jakarta"' in moved.detail
+    assert row is not None and row.publish_at == later
+    await keep_history(handle, "rescheduled")
+
+
+async def test_publish_now(time_env, seeded, worker, sandbox):
+    post, handle = await approved(time_env, seeded, worker, "Right away", publish_in=timedelta(days=30))
+    planned = (await handle.query(PostLifecycle.current)).publish_at
+    await handle.execute_update(PostLifecycle.reschedule, RescheduleRequest(actor="ann"))
+    final = await handle.result()
+    assert final.publication is not None
+    with transaction(seeded) as session:
+        published = next(e for e in audit_trail(session, post.id) if e.action == "published")
+    assert published.at < planned - timedelta(days=29)
+
+
+async def test_withdraw_before_publishing(time_env, seeded, worker):
+    post, handle = await approved(time_env, seeded, worker, "Never mind", publish_in=timedelta(hours=5))
+    await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed", reason="product recall"))
+    final = await handle.result()
+    assert final.status is PostStatus.WITHDRAWN and final.publication is None
+    with transaction(seeded) as session:
+        assert publications_of(session, post.id) == []
+        assert audit_trail(session, post.id)[-1].action == "withdrawn"
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # the lifecycle has ended
+        await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed"))
+    await keep_history(handle, "withdrawn")
+
+
+async def test_withdraw_while_awaiting_approval(time_env, seeded, worker):
+    _, handle = await start(time_env, seeded, worker, "Second thoughts", publish_in=timedelta(0))
+    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed"))
+    assert (await handle.result()).status is PostStatus.WITHDRAWN
+
+
+async def test_late_policy_publish_goes_out_at_once(time_env, seeded, worker):
+    _, handle = await approved(time_env, seeded, worker, "Late but fine", publish_in=timedelta(hours=-1))
+    final = await handle.result()
+    assert final.status is PostStatus.DONE and final.publication is not None
+
+
+async def test_late_policy_expire_ends_without_publishing(time_env, seeded, worker):
+    post, handle = await approved(
+        time_env, seeded, worker, "Too late", publish_in=timedelta(hours=-1), late_policy=LatePolicy.EXPIRE
+    )
+    final = await handle.result()
+    assert final.status is PostStatus.EXPIRED and final.publication is None
+    with transaction(seeded) as session:
+        assert audit_trail(session, post.id)[-1].action == "expired"
+    await keep_history(handle, "late_expired")
+
+
+async def test_late_policy_hold_waits_for_a_new_time(time_env, seeded, worker):
+    post, handle = await approved(
+        time_env, seeded, worker, "Hold it", publish_in=timedelta(hours=-1), late_policy=LatePolicy.HOLD
+    )
+    await wait_status(handle, PostStatus.ON_HOLD, time_env)
+    await time_env.sleep(timedelta(days=2))
+    assert (await handle.query(PostLifecycle.current)).status is PostStatus.ON_HOLD
+    new_time = (await time_env.get_current_time()) + timedelta(hours=1)
+    state = await handle.execute_update(PostLifecycle.reschedule, RescheduleRequest(actor="ed", publish_at=new_time))
+    assert state.status is PostStatus.SCHEDULED
+    final = await handle.result()
+    assert final.status is PostStatus.DONE
+    with transaction(seeded) as session:
+        actions = [e.action for e in audit_trail(session, post.id)]
+    assert actions[-4:] == ["held", "rescheduled", "published", "metrics_collected"]
+    await keep_history(handle, "late_hold_rescheduled")
+
+
+async def test_schedule_across_a_dst_change(time_env, seeded, worker):
+    """09:00 in Berlin on the day after clocks go forward is 07:00 UTC, not 08:00."""
+    from zoneinfo import ZoneInfo
+
+    now = await time_env.get_current_time()
+    post, handle = await approved(time_env, seeded, worker, "Spring forward", publish_in=timedelta(days=400))
+    local = datetime(now.year + 1, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    await handle.execute_update(
+        PostLifecycle.reschedule, RescheduleRequest(actor="ed", publish_at=local.astimezone(UTC), zone="Europe/Berlin")
+    )
+    final = await handle.result()
+    assert final.publish_at == local and final.publish_at.astimezone(UTC).hour == 7
+    with transaction(seeded) as session:
+        published = next(e for e in audit_trail(session, post.id) if e.action == "published")
+    assert published.at >= local
