@@ -19,6 +19,8 @@ UPDATE_ERRORS = {
     "InvalidState": (409, "invalid_state"),
     "StaleContent": (409, "stale_content"),
     "SeparationOfDuties": (403, "separation_of_duties"),
+    "NotAnApprover": (403, "not_an_approver"),
+    "AlreadyDecided": (409, "already_decided"),
     "InvalidInput": (422, "invalid_input"),
 }
 

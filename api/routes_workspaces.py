@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from api.deps import ContextDep, CurrentUser, require_role
 from api.schemas import ChannelCreate, ChannelPublic, UserCreate, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
+from domain.approval import ApprovalPolicy
 from store.engine import transaction
 from store.tables import Channel, User, Workspace
 from store.workspaces import add_channel, add_user, add_workspace, channels, get_user, get_workspace, members
@@ -92,3 +93,25 @@ def list_channels(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
         return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(session, workspace_id)]
+
+
+@router.put("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)
+def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep, user: CurrentUser) -> ApprovalPolicy:
+    """Replace the workspace's approval policy; posts submitted from now on follow it."""
+    own_workspace(user, workspace_id)
+    require_role(user, "admin")
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+        assert workspace is not None
+        workspace.approval_policy = body.model_dump_json()
+        session.add(workspace)
+    return body
+
+
+@router.get("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)
+def read_approval_policy(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ApprovalPolicy:
+    own_workspace(user, workspace_id)
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+    raw = workspace.approval_policy if workspace else ""
+    return ApprovalPolicy.model_validate_json(raw) if raw else ApprovalPolicy()

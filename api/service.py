@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
+from domain.approval import ResolvedPolicy, resolve
 from domain.content import content_hash
 from domain.lifecycle import LifecycleInput, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, LatePolicy, PostStatus
@@ -17,7 +18,7 @@ from store.engine import transaction
 from store.posts import add_post, add_revision, get_post, latest_revision
 from store.records import next_seq, record_transitions
 from store.tables import Post
-from store.workspaces import get_workspace
+from store.workspaces import approval_policy, get_workspace, member_roles
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
 
@@ -142,7 +143,7 @@ async def submit(
     The workspace's late policy applies unless `late_policy` is given.
     """
 
-    def load() -> tuple[Post, RevisionRef, int, LatePolicy]:
+    def load() -> tuple[Post, RevisionRef, int, LatePolicy, ResolvedPolicy]:
         with transaction(engine) as session:
             post = get_post(session, post_id)
             if post is None:
@@ -154,9 +155,17 @@ async def submit(
             ref = RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author)
             workspace = get_workspace(session, post.workspace_id)
             policy = LatePolicy(workspace.late_policy) if workspace else LatePolicy.PUBLISH
-            return post, ref, next_seq(session, workflow_id_for(post_id)), policy
+            try:
+                approval = resolve(
+                    approval_policy(session, post.workspace_id, post.channel_id),
+                    member_roles(session, post.workspace_id),
+                    author=post.author,
+                )
+            except ValueError as err:
+                raise ServiceError(422, "approval_policy_unsatisfiable", str(err)) from err
+            return post, ref, next_seq(session, workflow_id_for(post_id)), policy, approval
 
-    post, revision, seq, workspace_policy = await asyncio.to_thread(load)
+    post, revision, seq, workspace_policy, approval = await asyncio.to_thread(load)
     return await client.start_workflow(
         PostLifecycle.run,
         LifecycleInput(
@@ -170,6 +179,7 @@ async def submit(
             followup_offsets=followup_offsets,
             first_seq=seq,
             late_policy=late_policy or workspace_policy,
+            approval=approval,
         ),
         id=workflow_id_for(post.id),
         task_queue=task_queue,

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.approval import ResolvedPolicy
 from domain.brand import Finding
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 
@@ -57,6 +58,7 @@ class LifecycleInput(BaseModel):
     first_seq: int = 1
     late_policy: LatePolicy = LatePolicy.PUBLISH
     publish_zone: str | None = None
+    approval: ResolvedPolicy = ResolvedPolicy()
 
 
 class BrandCheckRequest(BaseModel):
@@ -101,6 +103,7 @@ class WithdrawRequest(BaseModel):
 class DecisionOutcome(BaseModel):
     decision: Decision
     actor: str
+    step: int = 0
     revision: int
     content_hash: str
     status: PostStatus
@@ -160,6 +163,8 @@ class LifecycleState(BaseModel):
     publish_at: datetime
     publish_zone: str | None = None
     late_policy: LatePolicy = LatePolicy.PUBLISH
+    approval: ResolvedPolicy = ResolvedPolicy()
+    step: int = Field(default=0, description="the approval step now waiting for signatures")
     followup_offsets: list[int]
     next_seq: int = 1
     findings: list[Finding] = []

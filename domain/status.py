@@ -34,6 +34,7 @@ class PostStatus(StrEnum):
 class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
+    REQUEST_CHANGES = "request_changes"
 
 
 class AuditAction(StrEnum):
@@ -44,6 +45,7 @@ class AuditAction(StrEnum):
     BRAND_CHECKED = "brand_checked"
     APPROVED = "approved"
     REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
     PUBLISHED = "published"
     PUBLISH_FAILED = "publish_failed"
     METRICS_COLLECTED = "metrics_collected"

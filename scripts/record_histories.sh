@@ -4,5 +4,5 @@
 # current code can still run workflows that started on it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-POSTGATE_RECORD_HISTORIES=1 .venv/bin/pytest -q tests/workflows/test_lifecycle.py
+POSTGATE_RECORD_HISTORIES=1 .venv/bin/pytest -q tests/workflows
 ls -l tests/histories/

@@ -53,6 +53,8 @@ class Workspace(SQLModel, table=True):
     late_policy: str = Field(default="publish", max_length=16)
     # IANA zone the workspace works in; times are stored in UTC and shown in this zone.
     time_zone: str = Field(default="UTC", max_length=64)
+    # JSON of domain.approval.ApprovalPolicy; empty = one step, any approver.
+    approval_policy: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
 
 
@@ -75,6 +77,8 @@ class Channel(SQLModel, table=True):
     counts_as: str | None = Field(default=None, max_length=32)
     # JSON overrides of the workspace's social rules for this channel.
     social_overrides: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    # JSON of an ApprovalPolicy that replaces the workspace's for posts on this channel, if set.
+    approval_policy: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Post(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from domain.approval import ApprovalPolicy
 from store.tables import Channel, User, Workspace
 
 
@@ -43,3 +44,18 @@ def get_channel(session: Session, channel_id: str) -> Channel | None:
 
 def channels(session: Session, workspace_id: str) -> list[Channel]:
     return list(session.exec(select(Channel).where(Channel.workspace_id == workspace_id)))
+
+
+def approval_policy(session: Session, workspace_id: str, channel_id: str) -> ApprovalPolicy:
+    """The channel's own policy if it has one, else the workspace's, else one step for any approver."""
+    channel = session.get(Channel, channel_id)
+    if channel is not None and channel.approval_policy:
+        return ApprovalPolicy.model_validate_json(channel.approval_policy)
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is not None and workspace.approval_policy:
+        return ApprovalPolicy.model_validate_json(workspace.approval_policy)
+    return ApprovalPolicy()
+
+
+def member_roles(session: Session, workspace_id: str) -> dict[str, str]:
+    return {user.id: user.role for user in members(session, workspace_id)}

@@ -68,6 +68,7 @@ class PostLifecycle:
             publish_at=inp.publish_at,
             publish_zone=inp.publish_zone,
             late_policy=inp.late_policy,
+            approval=inp.approval,
             followup_offsets=sorted(inp.followup_offsets),
             next_seq=inp.first_seq,
         )
@@ -99,6 +100,7 @@ class PostLifecycle:
         self.state.revision = revision
         self.state.last_editor = req.actor
         self.state.decisions = []
+        self.state.step = 0
         self._decision = None
         self._revised_by = req.actor
         self._set_status(PostStatus.BRAND_CHECK)
@@ -176,26 +178,42 @@ class PostLifecycle:
     @workflow.update
     async def decide(self, req: DecideRequest) -> DecisionOutcome:
         self._check_decision(req)
-        approve = req.decision is Decision.APPROVE
-        status = PostStatus.SCHEDULED if approve else PostStatus.REJECTED
+        step = self.state.step
         outcome = DecisionOutcome(
             decision=req.decision,
             actor=req.actor,
+            step=step,
             revision=self.state.revision.number,
             content_hash=self.state.revision.content_hash,
-            status=status,
+            status=self.state.status,
             at=workflow.now(),
         )
-        self._decision = outcome
         self.state.decisions.append(outcome)
-        self._set_status(status)
-        record = self._record(
-            AuditAction.APPROVED if approve else AuditAction.REJECTED,
-            req.actor,
-            detail={"comment": req.comment},
-        )
+        detail: dict[str, Any] = {"comment": req.comment}
+        if req.decision is Decision.APPROVE:
+            action = AuditAction.APPROVED
+            resolved = self.state.approval.steps[step]
+            signed = sum(1 for d in self.state.decisions if d.step == step and d.decision is Decision.APPROVE)
+            needed = resolved.required({self.state.author, self.state.last_editor})
+            detail |= {"step": resolved.name, "signatures": signed, "needed": needed}
+            if signed >= needed:
+                if step + 1 < len(self.state.approval.steps):
+                    self.state.step = step + 1
+                else:
+                    self._decision = outcome
+                    self._set_status(PostStatus.SCHEDULED)
+        elif req.decision is Decision.REJECT:
+            action = AuditAction.REJECTED
+            self._decision = outcome
+            self._set_status(PostStatus.REJECTED)
+        else:
+            # Back to the editor: the approvals so far no longer stand, a revision starts review again.
+            action = AuditAction.CHANGES_REQUESTED
+            self.state.step = 0
+            self._set_status(PostStatus.CHANGES_NEEDED)
+        outcome.status = self.state.status
         # The update returns only once the decision is in the audit trail too.
-        await self._write([record])
+        await self._write([self._record(action, req.actor, detail=detail)])
         return outcome
 
     @decide.validator
@@ -212,6 +230,20 @@ class PostLifecycle:
                 f"the decision is for content {req.content_hash}, but the current revision "
                 f"{self.state.revision.number} is {self.state.revision.content_hash}; review it again",
                 type="StaleContent",
+            )
+        step = self.state.approval.steps[self.state.step]
+        if not step.may_sign(req.actor):
+            raise ApplicationError(
+                f"{req.actor} is not an approver of step '{step.name}'; it is for: {', '.join(step.eligible or [])}",
+                type="NotAnApprover",
+            )
+        mine = [d for d in self.state.decisions if d.actor == req.actor and d.decision is Decision.APPROVE]
+        if any(d.step == self.state.step for d in mine):
+            raise ApplicationError(f"{req.actor} already approved step '{step.name}'", type="AlreadyDecided")
+        if self.state.approval.distinct_signers and mine:
+            raise ApplicationError(
+                f"{req.actor} signed an earlier step; this workspace needs a different person for each step",
+                type="SeparationOfDuties",
             )
 
     # ---- the run ---------------------------------------------------------------------------------

@@ -160,3 +160,23 @@ async def test_changing_a_finished_post_is_a_clear_conflict(api: httpx.AsyncClie
     assert r.status_code == 409 and r.json()["error"] == "invalid_state", r.text
     r = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
     assert r.status_code == 409
+
+
+async def test_approval_policy_over_the_api(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    admin = as_user("ada")
+    await api.post("/workspaces/acme/users", json={"id": "bo", "name": "Bo", "role": "approver"}, headers=admin)
+    bad = await api.put("/workspaces/acme/approval-policy", json={"steps": [{"name": "x"}]}, headers=admin)
+    assert bad.status_code == 422 and "names no approvers" in bad.text
+    policy = {"steps": [{"name": "review", "roles": ["approver"], "quorum": "all"}]}
+    assert (await api.put("/workspaces/acme/approval-policy", json=policy, headers=as_user("ed"))).status_code == 403
+    r = await api.put("/workspaces/acme/approval-policy", json=policy, headers=admin)
+    assert r.status_code == 200 and r.json()["steps"][0]["quorum"] == "all"
+    post = await submitted_post(api)
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    first = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
+    assert first.status_code == 200 and first.json()["status"] == "awaiting_approval"
+    again = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
+    assert again.status_code == 409 and again.json()["error"] == "already_decided"
+    done = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("bo"))
+    assert done.json()["status"] in ("scheduled", "publishing", "published", "done")

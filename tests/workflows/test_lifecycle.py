@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +17,7 @@ from api.service import create_draft, submit
 from domain.content import content_hash
 from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, ReviseRequest, WithdrawRequest
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus
+from history_recorder import keep_history
 from settings import Settings
 from store.engine import transaction
 from store.publications import publications_of, snapshots_of
@@ -29,17 +28,6 @@ from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS
 
 HOUR, DAY = 3600, 86400
-HISTORIES = Path(__file__).resolve().parents[1] / "histories"
-
-
-async def keep_history(handle, name: str) -> None:
-    """With POSTGATE_RECORD_HISTORIES=1 (scripts/record_histories.sh), save a new path for the replay test."""
-    target = HISTORIES / f"{name}.json"
-    # An existing history is never overwritten: it is the proof that older runs still replay.
-    if os.environ.get("POSTGATE_RECORD_HISTORIES") == "1" and not target.exists():
-        history = await handle.fetch_history()
-        HISTORIES.mkdir(exist_ok=True)
-        target.write_text(history.to_json())
 
 
 @pytest.fixture

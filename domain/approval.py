@@ -1,0 +1,72 @@
+"""Approval policies: ordered steps, who may sign each, and how many signatures a step needs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+DEFAULT_APPROVER_ROLES = ["approver", "admin"]
+
+
+class ApprovalStep(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    roles: list[str] = Field(default=[], description="members with any of these roles may sign")
+    users: list[str] = Field(default=[], description="these users may sign")
+    quorum: Literal["any", "all"] | int = Field(default="any", description="any, all, or N signatures")
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> ApprovalStep:
+        if not self.roles and not self.users:
+            raise ValueError(f"step '{self.name}' names no approvers: give roles or users")
+        if isinstance(self.quorum, int) and self.quorum < 1:
+            raise ValueError(f"step '{self.name}': a quorum of N needs N >= 1")
+        return self
+
+
+class ApprovalPolicy(BaseModel):
+    steps: list[ApprovalStep] = Field(
+        default=[ApprovalStep(name="approval", roles=DEFAULT_APPROVER_ROLES)], min_length=1, max_length=10
+    )
+    distinct_signers: bool = Field(default=False, description="one person may not sign two steps of a post")
+
+
+class ResolvedStep(BaseModel):
+    """A step with its approvers resolved to users when the post was submitted."""
+
+    name: str
+    # None only for posts submitted before policies existed: anyone the API let through may sign.
+    eligible: list[str] | None = None
+    quorum: Literal["any", "all"] | int = "any"
+
+    def required(self, excluded: set[str]) -> int:
+        """Signatures this step needs; `excluded` (author, last editor) can never sign."""
+        if self.quorum == "any":
+            return 1
+        if self.quorum == "all":
+            return max(1, len(set(self.eligible or []) - excluded))
+        return int(self.quorum)
+
+    def may_sign(self, actor: str) -> bool:
+        return self.eligible is None or actor in self.eligible
+
+
+class ResolvedPolicy(BaseModel):
+    steps: list[ResolvedStep] = [ResolvedStep(name="approval")]
+    distinct_signers: bool = False
+
+
+def resolve(policy: ApprovalPolicy, members: dict[str, str], *, author: str) -> ResolvedPolicy:
+    """Turn roles into users (`members`: user id -> role). Raises ValueError when a step can never be met."""
+    steps = []
+    for step in policy.steps:
+        eligible = sorted({u for u, role in members.items() if role in step.roles} | set(step.users))
+        step_resolved = ResolvedStep(name=step.name, eligible=eligible, quorum=step.quorum)
+        available = len(set(eligible) - {author})
+        if available < step_resolved.required({author}):
+            raise ValueError(
+                f"step '{step.name}' needs {step_resolved.required({author})} signature(s) but only {available} "
+                f"member(s) other than the author may sign it; change the approval policy or add approvers"
+            )
+        steps.append(step_resolved)
+    return ResolvedPolicy(steps=steps, distinct_signers=policy.distinct_signers)
