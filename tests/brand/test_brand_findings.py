@@ -15,11 +15,22 @@ def _finding(level: FindingLevel = FindingLevel.ERROR) -> Finding:
 def test_round_trip_through_the_domain_model() -> None:
     finding = _finding().model_copy(update={"replacement": "good"})
     stored = finding.to_domain()
-    expected = DomainFinding(rule="Acme.Hype", level=FindingLevel.ERROR, message="m", match="epic", start=4, end=8)
+    expected = DomainFinding(
+        rule="Acme.Hype",
+        level=FindingLevel.ERROR,
+        message="m",
+        match="epic",
+        start=4,
+        end=8,
+        line=finding.line,
+        column=finding.column,
+        replacement="good",
+    )
     assert stored == expected
+    # With the text, line and column are worked out again; without it, the stored ones stand.
     lifted = Finding.from_domain(stored, "one\nnow epic")
-    assert (lifted.line, lifted.column) == (2, 1)
-    assert Finding.from_domain(stored).column == 5
+    assert (lifted.line, lifted.column, lifted.replacement) == (2, 1, "good")
+    assert Finding.from_domain(stored).column == finding.column
 
 
 def test_any_error_blocks_approval() -> None:
