@@ -30,6 +30,7 @@ from domain.lifecycle import (
     DecideRequest,
     LifecycleState,
     RescheduleRequest,
+    RetryRequest,
     ReviseRequest,
     RevisionRef,
     WithdrawRequest,
@@ -220,6 +221,15 @@ async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: Curren
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
     )
+    return await _view(ctx, post)
+
+
+@router.post("/{post_id}/retry-publish", response_model=PostPublic)
+async def retry_publish(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
+    """Publish again after a permanent failure (reconnected account, fixed channel); never a duplicate."""
+    require_role(user, "editor", "approver")
+    post = _visible_post(ctx, user, post_id)
+    await _handle(ctx, post_id).execute_update(PostLifecycle.retry_publish, RetryRequest(actor=user.id))
     return await _view(ctx, post)
 
 

@@ -95,6 +95,10 @@ class RescheduleRequest(BaseModel):
     zone: str | None = Field(default=None, description="IANA zone the time was given in, for display")
 
 
+class RetryRequest(BaseModel):
+    actor: str
+
+
 class WithdrawRequest(BaseModel):
     actor: str
     reason: str = ""

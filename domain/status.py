@@ -22,9 +22,9 @@ class PostStatus(StrEnum):
 
     @property
     def is_final(self) -> bool:
+        # publish_failed is not final: a retry publishes once the cause is fixed.
         return self in (
             PostStatus.REJECTED,
-            PostStatus.PUBLISH_FAILED,
             PostStatus.DONE,
             PostStatus.WITHDRAWN,
             PostStatus.EXPIRED,
@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     PUBLISHED = "published"
     PUBLISH_FAILED = "publish_failed"
+    PUBLISH_RETRIED = "publish_retried"
     METRICS_COLLECTED = "metrics_collected"
     METRICS_MISSED = "metrics_missed"
     RESCHEDULED = "rescheduled"

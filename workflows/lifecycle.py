@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Publication,
         PublishRequest,
         RescheduleRequest,
+        RetryRequest,
         ReviseRequest,
         RevisionRef,
         StoreRevisionRequest,
@@ -52,6 +53,8 @@ METRICS_RETRY = RetryPolicy(
 REVISABLE = (PostStatus.CHANGES_NEEDED, PostStatus.AWAITING_APPROVAL, PostStatus.SCHEDULED, PostStatus.ON_HOLD)
 # Until publishing starts, the time can move and the post can be withdrawn.
 BEFORE_PUBLISHING = (PostStatus.BRAND_CHECK, *REVISABLE)
+WITHDRAWABLE = (*BEFORE_PUBLISHING, PostStatus.PUBLISH_FAILED)
+PATCH_RETRY_AFTER_FAILURE = "publish-failed-awaits-retry"
 
 
 @workflow.defn
@@ -74,6 +77,7 @@ class PostLifecycle:
         )
         self._revised_by: str | None = None
         self._withdrawn_by: str | None = None
+        self._retry_by: str | None = None
         self._schedule_changed = False
         self._decision: DecisionOutcome | None = None
 
@@ -169,9 +173,26 @@ class PostLifecycle:
 
     @withdraw.validator
     def _check_withdraw(self, req: WithdrawRequest) -> None:
-        if self.state.status not in BEFORE_PUBLISHING:
+        if self.state.status not in WITHDRAWABLE:
             raise ApplicationError(
                 f"post is {self.state.status.value}; only a post not yet publishing can be withdrawn",
+                type="InvalidState",
+            )
+
+    @workflow.update
+    async def retry_publish(self, req: RetryRequest) -> LifecycleState:
+        """Publish again after a permanent failure whose cause is fixed (same key: never a duplicate)."""
+        self._check_retry(req)
+        self._retry_by = req.actor
+        self._set_status(PostStatus.PUBLISHING)
+        await self._write([self._record(AuditAction.PUBLISH_RETRIED, req.actor, detail={"after": self.state.failure})])
+        return self.state
+
+    @retry_publish.validator
+    def _check_retry(self, req: RetryRequest) -> None:
+        if self.state.status is not PostStatus.PUBLISH_FAILED:
+            raise ApplicationError(
+                f"post is {self.state.status.value}; only a post whose publishing failed can be retried",
                 type="InvalidState",
             )
 
@@ -345,6 +366,20 @@ class PostLifecycle:
         return not self._interrupted()
 
     async def _publish(self) -> Publication | None:
+        """Publish; after a permanent failure, wait for a retry (once the cause is fixed) or a withdrawal."""
+        while True:
+            publication = await self._publish_once()
+            if publication is not None:
+                return publication
+            # Histories from before the retry existed ended the workflow here.
+            if not workflow.patched(PATCH_RETRY_AFTER_FAILURE):
+                return None
+            await workflow.wait_condition(lambda: self._retry_by is not None or self._withdrawn_by is not None)
+            if self._withdrawn_by is not None:
+                return None
+            self._retry_by = None
+
+    async def _publish_once(self) -> Publication | None:
         self._set_status(PostStatus.PUBLISHING)
         record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
         try:
@@ -368,6 +403,7 @@ class PostLifecycle:
             await self._write([self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})])
             return None
         self.state.publication = publication
+        self.state.failure = None
         self._set_status(PostStatus.PUBLISHED)
         return publication
 

@@ -180,3 +180,10 @@ async def test_approval_policy_over_the_api(api: httpx.AsyncClient) -> None:
     assert again.status_code == 409 and again.json()["error"] == "already_decided"
     done = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("bo"))
     assert done.json()["status"] in ("scheduled", "publishing", "published", "done")
+
+
+async def test_retry_publish_is_only_for_failed_posts(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    post = await submitted_post(api)
+    r = await api.post(f"/posts/{post['id']}/retry-publish", headers=as_user("ed"))
+    assert r.status_code == 409 and "only a post whose publishing failed" in r.json()["message"]

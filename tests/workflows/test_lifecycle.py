@@ -15,7 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
 from domain.content import content_hash
-from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, ReviseRequest, WithdrawRequest
+from domain.lifecycle import (
+    DecideRequest,
+    LifecycleState,
+    RescheduleRequest,
+    RetryRequest,
+    ReviseRequest,
+    WithdrawRequest,
+)
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 from history_recorder import keep_history
 from settings import Settings
@@ -226,24 +233,51 @@ async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(ti
     await keep_history(handle, "revision_while_scheduled")
 
 
-async def test_publish_failure_is_visible(time_env, seeded, worker):
-    """A channel that the worker cannot publish to leaves the post publish_failed with the reason."""
+def set_platform(engine: Engine, platform: str) -> None:
     from store.tables import Channel
 
-    with transaction(seeded) as session:
+    with transaction(engine) as session:
         channel = session.get(Channel, "sbx")
         assert channel is not None
-        channel.platform = "carrier-pigeon"
+        channel.platform = platform
         session.add(channel)
-    post, handle = await start(time_env, seeded, worker, "Nowhere to go", publish_in=timedelta(0))
+
+
+async def test_publish_failure_is_visible_and_a_retry_publishes_once(time_env, seeded, worker, sandbox):
+    """A permanent failure leaves the post publish_failed with the reason; once fixed, a retry publishes it."""
+    set_platform(seeded, "carrier-pigeon")
+    post, handle = await start(time_env, seeded, worker, "Nowhere to go", publish_in=timedelta(0), offsets=[60])
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
     await handle.execute_update(PostLifecycle.decide, approve(state))
-    final = await handle.result()
-    assert final.status is PostStatus.PUBLISH_FAILED
-    assert final.failure is not None and "carrier-pigeon" in final.failure
+    failed = await wait_status(handle, PostStatus.PUBLISH_FAILED, time_env)
+    assert failed.failure is not None and "carrier-pigeon" in failed.failure
     with transaction(seeded) as session:
         assert audit_trail(session, post.id)[-1].action == "publish_failed"
-    await keep_history(handle, "publish_failed")
+
+    set_platform(seeded, "sandbox")
+    await handle.execute_update(PostLifecycle.retry_publish, RetryRequest(actor="ed"))
+    final = await handle.result()
+    assert final.status is PostStatus.DONE and final.failure is None and final.publication is not None
+    with transaction(seeded) as session:
+        actions = [e.action for e in audit_trail(session, post.id)]
+        assert len(publications_of(session, post.id)) == 1
+    assert actions[-4:] == ["publish_failed", "publish_retried", "published", "metrics_collected"]
+    async with httpx.AsyncClient() as http:
+        held = (await http.get(f"{sandbox.url}/api/posts", params={"channel": "sbx"})).json()["posts"]
+    assert [p["text"] for p in held].count("Nowhere to go") == 1
+    await keep_history(handle, "publish_failed_then_retried")
+
+
+async def test_a_failed_post_can_be_withdrawn(time_env, seeded, worker):
+    set_platform(seeded, "carrier-pigeon")
+    _, handle = await start(time_env, seeded, worker, "Give up", publish_in=timedelta(0))
+    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    await wait_status(handle, PostStatus.PUBLISH_FAILED, time_env)
+    with pytest.raises(WorkflowUpdateFailedError):  # nothing to decide any more
+        await handle.execute_update(PostLifecycle.decide, approve(state))
+    await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed", reason="campaign cancelled"))
+    assert (await handle.result()).status is PostStatus.WITHDRAWN
 
 
 async def test_workspace_style_errors_block_and_warnings_do_not(time_env, seeded, worker):
