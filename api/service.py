@@ -12,7 +12,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from domain.approval import ResolvedPolicy, resolve
 from domain.content import content_hash
-from domain.lifecycle import LifecycleInput, RevisionRef, TransitionRecord, workflow_id_for
+from domain.lifecycle import LifecycleInput, Pause, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, LatePolicy, PostStatus
 from store.engine import transaction
 from store.posts import add_post, add_revision, get_post, latest_revision
@@ -143,7 +143,7 @@ async def submit(
     The workspace's late policy applies unless `late_policy` is given.
     """
 
-    def load() -> tuple[Post, RevisionRef, int, LatePolicy, ResolvedPolicy]:
+    def load() -> tuple[Post, RevisionRef, int, LatePolicy, ResolvedPolicy, Pause | None]:
         with transaction(engine) as session:
             post = get_post(session, post_id)
             if post is None:
@@ -163,9 +163,14 @@ async def submit(
                 )
             except ValueError as err:
                 raise ServiceError(422, "approval_policy_unsatisfiable", str(err)) from err
-            return post, ref, next_seq(session, workflow_id_for(post_id)), policy, approval
+            paused = None
+            if workspace is not None and workspace.paused_since is not None:
+                paused = Pause(
+                    actor=workspace.paused_by or "", reason=workspace.pause_reason or "", since=workspace.paused_since
+                )
+            return post, ref, next_seq(session, workflow_id_for(post_id)), policy, approval, paused
 
-    post, revision, seq, workspace_policy, approval = await asyncio.to_thread(load)
+    post, revision, seq, workspace_policy, approval, paused = await asyncio.to_thread(load)
     return await client.start_workflow(
         PostLifecycle.run,
         LifecycleInput(
@@ -180,6 +185,7 @@ async def submit(
             first_seq=seq,
             late_policy=late_policy or workspace_policy,
             approval=approval,
+            paused=paused,
         ),
         id=workflow_id_for(post.id),
         task_queue=task_queue,

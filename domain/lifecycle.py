@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from domain.approval import ResolvedPolicy
 from domain.brand import Finding
-from domain.status import AuditAction, Decision, LatePolicy, PostStatus
+from domain.status import AuditAction, Decision, LatePolicy, PostStatus, ResumePolicy
 
 
 def workflow_id_for(post_id: str) -> str:
@@ -59,6 +59,7 @@ class LifecycleInput(BaseModel):
     late_policy: LatePolicy = LatePolicy.PUBLISH
     publish_zone: str | None = None
     approval: ResolvedPolicy = ResolvedPolicy()
+    paused: Pause | None = None
 
 
 class BrandCheckRequest(BaseModel):
@@ -93,6 +94,20 @@ class RescheduleRequest(BaseModel):
     actor: str
     publish_at: datetime | None = Field(default=None, description="UTC instant; None publishes now")
     zone: str | None = Field(default=None, description="IANA zone the time was given in, for display")
+
+
+class Pause(BaseModel):
+    """A workspace-wide hold (crisis pause): nothing publishes until it is lifted."""
+
+    actor: str
+    reason: str
+    since: datetime | None = Field(default=None, description="set by the workflow when the signal arrives")
+
+
+class Resume(BaseModel):
+    actor: str
+    policy: ResumePolicy = ResumePolicy.PUBLISH
+    reason: str = ""
 
 
 class RetryRequest(BaseModel):
@@ -169,6 +184,7 @@ class LifecycleState(BaseModel):
     late_policy: LatePolicy = LatePolicy.PUBLISH
     approval: ResolvedPolicy = ResolvedPolicy()
     step: int = Field(default=0, description="the approval step now waiting for signatures")
+    paused: Pause | None = None
     followup_offsets: list[int]
     next_seq: int = 1
     findings: list[Finding] = []

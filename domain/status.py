@@ -55,6 +55,18 @@ class AuditAction(StrEnum):
     HELD = "held"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    RESUME_SHIFTED = "resume_shifted"
+    RESUME_HELD = "resume_held"
+    WORKSPACE_PAUSED = "workspace_paused"
+    WORKSPACE_RESUMED = "workspace_resumed"
+
+
+class ResumePolicy(StrEnum):
+    """What happens, when a paused workspace resumes, to posts whose time came during the pause."""
+
+    PUBLISH = "publish"  # publish what was missed now
+    HOLD = "hold"  # hold it for a new time
+    SHIFT = "shift"  # move it later by the length of the pause
 
 
 class LatePolicy(StrEnum):

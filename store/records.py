@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import TransitionRecord
+from domain.status import AuditAction
 from store.tables import AuditEntry, Post
 
 
@@ -67,3 +70,26 @@ def audit_trail(session: Session, post_id: str) -> list[AuditEntry]:
 def next_seq(session: Session, workflow_id: str) -> int:
     seqs = session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id)).all()
     return max(seqs, default=0) + 1
+
+
+def record_workspace_event(
+    session: Session, workspace_id: str, action: AuditAction, actor: str, at: datetime, detail: dict[str, Any]
+) -> None:
+    """An audit entry about the whole workspace (pause, resume), in the workspace's own sequence."""
+    workflow_id = f"workspace-{workspace_id}"
+    session.add(
+        AuditEntry(
+            workspace_id=workspace_id,
+            post_id="",
+            workflow_id=workflow_id,
+            seq=next_seq(session, workflow_id),
+            action=action.value,
+            actor=actor,
+            revision=0,
+            content_hash="",
+            status="",
+            detail=json.dumps(detail, sort_keys=True, default=str),
+            at=at,
+        )
+    )
+    session.flush()

@@ -53,6 +53,10 @@ class Workspace(SQLModel, table=True):
     late_policy: str = Field(default="publish", max_length=16)
     # IANA zone the workspace works in; times are stored in UTC and shown in this zone.
     time_zone: str = Field(default="UTC", max_length=64)
+    # A crisis pause in force: nothing in this workspace publishes until it is lifted.
+    paused_since: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+    pause_reason: str | None = Field(default=None, max_length=2000)
+    paused_by: str | None = Field(default=None, max_length=64)
     # JSON of domain.approval.ApprovalPolicy; empty = one step, any approver.
     approval_policy: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

@@ -25,9 +25,11 @@ with workflow.unsafe.imports_passed_through():
         LifecycleState,
         MetricsRequest,
         MetricsSnapshot,
+        Pause,
         Publication,
         PublishRequest,
         RescheduleRequest,
+        Resume,
         RetryRequest,
         ReviseRequest,
         RevisionRef,
@@ -35,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         WithdrawRequest,
     )
-    from domain.status import AuditAction, Decision, LatePolicy, PostStatus
+    from domain.status import AuditAction, Decision, LatePolicy, PostStatus, ResumePolicy
     from workflows.search_attributes import POST_STATUS
 
 DB_TIMEOUT = timedelta(seconds=30)
@@ -72,12 +74,15 @@ class PostLifecycle:
             publish_zone=inp.publish_zone,
             late_policy=inp.late_policy,
             approval=inp.approval,
+            paused=inp.paused,
             followup_offsets=sorted(inp.followup_offsets),
             next_seq=inp.first_seq,
         )
         self._revised_by: str | None = None
         self._withdrawn_by: str | None = None
         self._retry_by: str | None = None
+        self._resumed: Resume | None = None
+        self._sitting_out = False
         self._schedule_changed = False
         self._decision: DecisionOutcome | None = None
 
@@ -86,6 +91,23 @@ class PostLifecycle:
     @workflow.query
     def current(self) -> LifecycleState:
         return self.state
+
+    # ---- signals: a workspace pause reaches every post at once ------------------------------------
+
+    @workflow.signal
+    def pause(self, pause: Pause) -> None:
+        if self.state.paused is None:
+            self.state.paused = pause.model_copy(update={"since": workflow.now()})
+            self._resumed = None
+
+    @workflow.signal
+    def resume(self, resume: Resume) -> None:
+        if self.state.paused is None:
+            return
+        if self._sitting_out:
+            self._resumed = resume  # the waiting post applies the resume policy
+        else:
+            self.state.paused = None  # its time did not come during the pause: nothing was missed
 
     # ---- updates ---------------------------------------------------------------------------------
 
@@ -347,23 +369,58 @@ class PostLifecycle:
         """True when publish time came; False when a revision or a withdrawal came first.
 
         A reschedule wakes the wait and starts it again with the new time; on hold, only a reschedule
-        (or a revision or a withdrawal) ends the wait.
+        (or a revision or a withdrawal) ends the wait. While the workspace is paused nothing is due: the
+        post waits for the resume, whose policy says what happens to a time that passed meanwhile.
         """
         while True:
             self._schedule_changed = False
             if self.state.status is PostStatus.ON_HOLD:
                 await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed)
-            else:
-                delay = self.state.publish_at - workflow.now()
-                if delay <= timedelta(0):
+                if self._interrupted():
                     break
+                continue
+            delay = self.state.publish_at - workflow.now()
+            if delay > timedelta(0):
                 try:
                     await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed, timeout=delay)
                 except TimeoutError:
-                    break
+                    pass
+                else:
+                    if self._interrupted():
+                        break
+                    continue
+            if self.state.paused is None:
+                break
+            await self._sit_out_pause()
             if self._interrupted():
                 break
         return not self._interrupted()
+
+    async def _sit_out_pause(self) -> None:
+        """Wait for the resume and apply its policy to this post, whose time came during the pause."""
+        self._sitting_out = True
+        await workflow.wait_condition(
+            lambda: self._interrupted() or self._schedule_changed or self._resumed is not None
+        )
+        self._sitting_out = False
+        paused, resumed = self.state.paused, self._resumed
+        if resumed is None or paused is None:
+            return
+        self.state.paused, self._resumed = None, None
+        length = workflow.now() - (paused.since or workflow.now())
+        if resumed.policy is ResumePolicy.HOLD:
+            self._set_status(PostStatus.ON_HOLD)
+            await self._write([self._record(AuditAction.RESUME_HELD, resumed.actor, detail={"reason": resumed.reason})])
+        elif resumed.policy is ResumePolicy.SHIFT:
+            before = self.state.publish_at
+            self.state.publish_at = before + length
+            record = self._record(
+                AuditAction.RESUME_SHIFTED,
+                resumed.actor,
+                detail={"from": before.isoformat(), "to": self.state.publish_at.isoformat()},
+            )
+            await self._write([record.model_copy(update={"publish_at": self.state.publish_at})])
+        # ResumePolicy.PUBLISH: the time has come; the caller's loop publishes now.
 
     async def _publish(self) -> Publication | None:
         """Publish; after a permanent failure, wait for a retry (once the cause is fixed) or a withdrawal."""
