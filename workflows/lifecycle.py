@@ -6,6 +6,7 @@ submit -> brand check -> (changes needed -> revise)* -> approval -> timer to pub
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,11 @@ REVISABLE = (PostStatus.CHANGES_NEEDED, PostStatus.AWAITING_APPROVAL, PostStatus
 BEFORE_PUBLISHING = (PostStatus.BRAND_CHECK, *REVISABLE)
 WITHDRAWABLE = (*BEFORE_PUBLISHING, PostStatus.PUBLISH_FAILED)
 PATCH_RETRY_AFTER_FAILURE = "publish-failed-awaits-retry"
+# The brand check is short DB + CPU work: a local activity saves a server round trip and two events.
+PATCH_BRAND_CHECK_LOCAL = "brand-check-local-activity"
+# The PostStatus search attribute follows the status where the post rests (waits for people or time) and
+# at the end, not through every transient step: each update is a visibility write on the server.
+PATCH_STATUS_INDEX_AT_REST = "status-index-at-rest"
 
 
 @workflow.defn
@@ -83,6 +89,8 @@ class PostLifecycle:
         self._retry_by: str | None = None
         self._resumed: Resume | None = None
         self._sitting_out = False
+        self._index_at_rest = False
+        self._indexed_status = PostStatus.BRAND_CHECK  # what the start gave the PostStatus search attribute
         self._schedule_changed = False
         self._decision: DecisionOutcome | None = None
 
@@ -293,6 +301,7 @@ class PostLifecycle:
 
     @workflow.run
     async def run(self, inp: LifecycleInput) -> LifecycleState:
+        self._index_at_rest = workflow.patched(PATCH_STATUS_INDEX_AT_REST)
         submitted_by: str | None = inp.author
         while True:
             await self._brand_check(submitted_by)
@@ -326,19 +335,30 @@ class PostLifecycle:
         # The "submitted" entry of a first submission goes in the same transaction as the check's result.
         before = [self._record(AuditAction.SUBMITTED, submitted_by)] if submitted_by else []
         checked = self._record(AuditAction.BRAND_CHECKED, "system")
-        result: BrandCheckResult = await workflow.execute_activity(
-            names.CHECK_BRAND,
-            BrandCheckRequest(
-                workspace_id=self.state.workspace_id,
-                channel_id=self.state.channel_id,
-                revision=self.state.revision,
-                before=before,
-                checked=checked,
-            ),
-            result_type=BrandCheckResult,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
+        request = BrandCheckRequest(
+            workspace_id=self.state.workspace_id,
+            channel_id=self.state.channel_id,
+            revision=self.state.revision,
+            before=before,
+            checked=checked,
         )
+        result: BrandCheckResult
+        if workflow.patched(PATCH_BRAND_CHECK_LOCAL):
+            result = await workflow.execute_local_activity(
+                names.CHECK_BRAND,
+                request,
+                result_type=BrandCheckResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+        else:
+            result = await workflow.execute_activity(
+                names.CHECK_BRAND,
+                request,
+                result_type=BrandCheckResult,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         self.state.findings = result.findings
         # A revision that arrived during the check makes this result moot; the loop checks again.
         if self._revised_by is None:
@@ -349,7 +369,7 @@ class PostLifecycle:
 
     async def _await_decision(self) -> bool:
         """True once someone decided; False when a revision or a withdrawal came first."""
-        await workflow.wait_condition(lambda: self._interrupted() or self._decision is not None)
+        await self._rest_until(lambda: self._interrupted() or self._decision is not None)
         return not self._interrupted()
 
     async def _apply_late_policy(self, approval: DecisionOutcome) -> bool:
@@ -375,14 +395,14 @@ class PostLifecycle:
         while True:
             self._schedule_changed = False
             if self.state.status is PostStatus.ON_HOLD:
-                await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed)
+                await self._rest_until(lambda: self._interrupted() or self._schedule_changed)
                 if self._interrupted():
                     break
                 continue
             delay = self.state.publish_at - workflow.now()
             if delay > timedelta(0):
                 try:
-                    await workflow.wait_condition(lambda: self._interrupted() or self._schedule_changed, timeout=delay)
+                    await self._rest_until(lambda: self._interrupted() or self._schedule_changed, at_most=delay)
                 except TimeoutError:
                     pass
                 else:
@@ -399,9 +419,7 @@ class PostLifecycle:
     async def _sit_out_pause(self) -> None:
         """Wait for the resume and apply its policy to this post, whose time came during the pause."""
         self._sitting_out = True
-        await workflow.wait_condition(
-            lambda: self._interrupted() or self._schedule_changed or self._resumed is not None
-        )
+        await self._rest_until(lambda: self._interrupted() or self._schedule_changed or self._resumed is not None)
         self._sitting_out = False
         paused, resumed = self.state.paused, self._resumed
         if resumed is None or paused is None:
@@ -431,7 +449,7 @@ class PostLifecycle:
             # Histories from before the retry existed ended the workflow here.
             if not workflow.patched(PATCH_RETRY_AFTER_FAILURE):
                 return None
-            await workflow.wait_condition(lambda: self._retry_by is not None or self._withdrawn_by is not None)
+            await self._rest_until(lambda: self._retry_by is not None or self._withdrawn_by is not None)
             if self._withdrawn_by is not None:
                 return None
             self._retry_by = None
@@ -470,6 +488,7 @@ class PostLifecycle:
             last = i == len(offsets) - 1
             wait = published_at + timedelta(seconds=offset) - workflow.now()
             if wait > timedelta(0):
+                self._index_status()
                 await workflow.sleep(wait)
             status = PostStatus.DONE if last else PostStatus.PUBLISHED
             record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
@@ -505,6 +524,7 @@ class PostLifecycle:
 
     async def _finish(self) -> LifecycleState:
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._index_status()
         return self.state
 
     # ---- bookkeeping -----------------------------------------------------------------------------
@@ -513,7 +533,19 @@ class PostLifecycle:
         if status is self.state.status:
             return
         self.state.status = status
-        workflow.upsert_search_attributes([POST_STATUS.value_set(status.value)])
+        if not self._index_at_rest:
+            self._index_status()
+
+    def _index_status(self) -> None:
+        """Bring the PostStatus search attribute up to date (called where the post rests, and at the end)."""
+        if self.state.status is not self._indexed_status:
+            self._indexed_status = self.state.status
+            workflow.upsert_search_attributes([POST_STATUS.value_set(self.state.status.value)])
+
+    async def _rest_until(self, condition: Callable[[], bool], at_most: timedelta | None = None) -> None:
+        """Wait for people or time; the status index shows where the post rests meanwhile."""
+        self._index_status()
+        await workflow.wait_condition(condition, timeout=at_most)
 
     def _take_seq(self) -> int:
         seq = self.state.next_seq

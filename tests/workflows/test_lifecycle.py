@@ -107,6 +107,8 @@ async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, wo
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(POST_STATUS) == "done"
     await keep_history(handle, "publish_ahead_with_follow_up")
+    # The same path after the brand check became a local activity and the status index moved to rest points.
+    await keep_history(handle, "typical_post_local_brand_check_indexed_at_rest")
 
 
 async def test_brand_failure_then_revision_then_approval(time_env, seeded, worker):
@@ -197,6 +199,8 @@ async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):
 async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Maybe not", publish_in=timedelta(0))
     state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    # Operators find posts waiting for people by the PostStatus search attribute.
+    assert (await handle.describe()).typed_search_attributes.get(POST_STATUS) == "awaiting_approval"
     await handle.execute_update(
         PostLifecycle.decide,
         DecideRequest(
