@@ -16,17 +16,21 @@ async def test_wall_clock_time_in_a_zone_is_stored_as_utc_across_dst(api: httpx.
     body = {
         "channel_id": "sbx",
         "text": "Guten Morgen",
-        "publish_at": f"{year}-03-30T09:00:00",
+        "publish_at": f"{year}-04-02T09:00:00",
         "time_zone": "Europe/Berlin",
     }
     r = await api.post("/posts", json=body, headers=as_user("ed"))
     assert r.status_code == 201, r.text
     post = r.json()
-    # The day after clocks go forward, 09:00 in Berlin is 07:00 UTC (it was 08:00 UTC the day before).
-    assert datetime.fromisoformat(post["publish_at"]) == datetime(year, 3, 30, 7, 0, tzinfo=UTC)
-    assert post["publish_at_local"] == f"{year}-03-30T09:00:00+02:00 Europe/Berlin"
+    # After the clocks go forward (last Sunday of March), 09:00 in Berlin is 07:00 UTC...
+    assert datetime.fromisoformat(post["publish_at"]) == datetime(year, 4, 2, 7, 0, tzinfo=UTC)
+    assert post["publish_at_local"] == f"{year}-04-02T09:00:00+02:00 Europe/Berlin"
     listed = (await api.get("/posts", headers=as_user("ed"))).json()["posts"][0]
-    assert datetime.fromisoformat(listed["publish_at"]) == datetime(year, 3, 30, 7, 0, tzinfo=UTC)
+    assert datetime.fromisoformat(listed["publish_at"]) == datetime(year, 4, 2, 7, 0, tzinfo=UTC)
+    # ...and before it, 08:00 UTC.
+    body["publish_at"] = f"{year}-03-20T09:00:00"
+    winter = (await api.post("/posts", json=body, headers=as_user("ed"))).json()
+    assert datetime.fromisoformat(winter["publish_at"]) == datetime(year, 3, 20, 8, 0, tzinfo=UTC)
 
 
 async def test_publish_time_needs_an_offset_or_a_zone(api: httpx.AsyncClient) -> None:

@@ -417,12 +417,14 @@ async def test_late_policy_hold_waits_for_a_new_time(time_env, seeded, worker):
 
 
 async def test_schedule_across_a_dst_change(time_env, seeded, worker):
-    """09:00 in Berlin on the day after clocks go forward is 07:00 UTC, not 08:00."""
+    """09:00 in Berlin is 08:00 UTC in winter and 07:00 UTC after the clocks go forward (last Sunday of March)."""
     from zoneinfo import ZoneInfo
 
     now = await time_env.get_current_time()
     post, handle = await approved(time_env, seeded, worker, "Spring forward", publish_in=timedelta(days=400))
-    local = datetime(now.year + 1, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    winter = datetime(now.year + 1, 3, 20, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert winter.astimezone(UTC).hour == 8
+    local = datetime(now.year + 1, 4, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     await handle.execute_update(
         PostLifecycle.reschedule, RescheduleRequest(actor="ed", publish_at=local.astimezone(UTC), zone="Europe/Berlin")
     )
