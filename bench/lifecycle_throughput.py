@@ -4,7 +4,7 @@ postgate: N posts, at most --concurrency in flight, each created (`api.service.c
 (`api.service.submit`), approved by "ann" with the `decide` update once the brand check let it through,
 published at once (publish_at = now) on the sandbox platform over real HTTP, with one metrics snapshot
 (followup_offsets=[0]), until the workflow result says DONE. Real worker (`worker.running_worker`), real
-SQLite app DB in a temp dir, real sandbox platform under uvicorn on a free loopback port (in a thread).
+SQLite app DB in a temp dir, real sandbox platform in its own process on a free loopback port.
 
 bare: the same path on Temporal alone. A workflow with three trivial activities (check, publish, fetch
 metrics), one update (approve) and one zero-length timer; no database and no HTTP. Same N, concurrency,
@@ -29,8 +29,8 @@ import platform
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -45,8 +45,8 @@ from temporalio.exceptions import ApplicationError
 # workflows/lifecycle.py for PostLifecycle: imports are passed through, and the module level defines nothing
 # costly (no pydantic models or dataclasses), so the baseline carries no overhead postgate does not have.
 with workflow.unsafe.imports_passed_through():
+    import httpx
     import temporalio
-    import uvicorn
     from sqlalchemy.engine import Engine
     from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
     from temporalio.contrib.pydantic import pydantic_data_converter
@@ -118,28 +118,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ThreadedServer:
-    """A real uvicorn server on a free loopback port, in a thread (a small copy of the tests' helper)."""
+class SandboxProcess:
+    """The sandbox platform in its own process (`postgate sandbox`), as a real platform would be: its CPU
+    is not postgate's cost, and it does not compete with the worker for this process's GIL."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        env = {**os.environ, "POSTGATE_SANDBOX_PORT": str(self.port), "POSTGATE_DATA_DIR": str(data_dir)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "sandbox"],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
-    def __enter__(self) -> ThreadedServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the sandbox server did not start")
-            time.sleep(0.02)
-        return self
+    def __enter__(self) -> SandboxProcess:
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("the sandbox platform exited at start")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox platform did not start") from None
+            time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def seed(engine: Engine) -> None:
@@ -164,7 +174,7 @@ class Tally:
     def __init__(self) -> None:
         self.wall = 0.0
         self.refused = 0  # updates refused with InvalidState (sent before the workflow awaited approval)
-        self.cpu_self = 0.0  # CPU seconds of this process (worker, driver, sandbox thread)
+        self.cpu_self = 0.0  # CPU seconds of this process (worker and driver)
         self.cpu_server: float | None = None  # CPU seconds of the Temporal dev server
 
 
@@ -258,7 +268,6 @@ class Postgate:
 
     def check(self, posts: int) -> None:
         """Every post left its whole trail in the app DB, and the sandbox platform holds every post."""
-        import httpx
         from sqlmodel import func, select
 
         from store.engine import transaction
@@ -351,7 +360,6 @@ def describe(name: str, n: int, tally: Tally) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    from platforms.sandbox import create_sandbox_app
     from temporal_runtime import installed_binary
     from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -368,7 +376,8 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"env: {cores()} cores, Python {platform.python_version()}, temporalio {temporalio.__version__}, "
             f"temporal CLI {temporal_version(binary)}; Temporal DB: {temporal_db}; app DB: SQLite (WAL) file "
-            f"in a temp dir; sandbox over HTTP on 127.0.0.1; worker, driver and sandbox (thread) in one process",
+            "in a temp dir; sandbox platform in its own process over HTTP on 127.0.0.1; "
+            "worker and driver in one process",
             flush=True,
         )
         env = await WorkflowEnvironment.start_local(
@@ -380,7 +389,7 @@ async def main(args: argparse.Namespace) -> None:
             dev_server_extra_args=db_args,
         )
         async with env:
-            with ThreadedServer(create_sandbox_app(tmp / "sandbox.db")) as sandbox:
+            with SandboxProcess(tmp / "sandbox") as sandbox:
                 async with (
                     postgate(env.client, tmp, sandbox.url) as postgate_path,
                     bare(env.client, args.zero_timer == "server") as bare_path,
