@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from activities import names
-from brand.workspace import check_for_channel
+from brand.workspace import check_with
 from domain.lifecycle import BrandCheckRequest, BrandCheckResult
 from domain.status import PostStatus
 from store.brand_styles import brand_settings
@@ -27,18 +27,7 @@ class BrandActivities:
     def _check(self, req: BrandCheckRequest) -> BrandCheckResult:
         with transaction(self._engine) as session:
             settings = brand_settings(session, req.workspace_id, req.channel_id)
-            findings = [
-                f.to_domain()
-                for f in check_for_channel(
-                    req.revision.text,
-                    style_files=settings.style_files,
-                    social_rules=settings.social_rules,
-                    channel_overrides=settings.channel_overrides,
-                    banned_words=settings.banned_words,
-                    max_length=settings.max_length,
-                    counts_as=settings.counts_as,
-                )
-            ]
+            findings = [f.to_domain() for f in check_with(settings, req.revision.text)]
             blocking = any(f.blocks_approval for f in findings)
             status = PostStatus.CHANGES_NEEDED if blocking else PostStatus.AWAITING_APPROVAL
             checked = req.checked.model_copy(

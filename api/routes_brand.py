@@ -13,7 +13,7 @@ from api.routes_workspaces import own_workspace
 from api.service import ServiceError
 from brand.engine import SocialRules, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
-from brand.workspace import check_for_channel
+from brand.workspace import check_with
 from domain.brand import Finding
 from domain.content import MAX_TEXT_LENGTH
 from platforms.base import MediaRef
@@ -156,20 +156,7 @@ def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: C
         if channel is None or channel.workspace_id != workspace_id:
             raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in this workspace")
         settings = brand_settings(session, workspace_id, body.channel_id)
-    findings = [
-        f.to_domain()
-        for f in check_for_channel(
-            body.text,
-            style_files=settings.style_files,
-            social_rules=settings.social_rules,
-            channel_overrides=settings.channel_overrides,
-            banned_words=settings.banned_words,
-            max_length=settings.max_length,
-            counts_as=settings.counts_as,
-            media=body.media,
-            sponsored=body.sponsored,
-        )
-    ]
+    findings = [f.to_domain() for f in check_with(settings, body.text, media=body.media, sponsored=body.sponsored)]
     return BrandCheckAnswer(
         style_version=settings.style_version, blocking=any(f.blocks_approval for f in findings), findings=findings
     )

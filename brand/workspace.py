@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from brand.engine import SocialRules, check, compile_style
 from brand.findings import Finding
@@ -53,3 +53,30 @@ def check_for_channel(
         social_rules, channel_overrides, banned_words=banned_words, max_length=max_length, counts_as=counts_as
     )
     return check(text, style, rules, platform=counts_as or "channel", media=media, sponsored=sponsored)
+
+
+class ChannelBrandSettings(Protocol):
+    """What a check needs to know about a workspace and channel (the store's BrandSettings has it)."""
+
+    style_files: dict[str, str] | None
+    social_rules: dict[str, object]
+    channel_overrides: dict[str, object]
+    banned_words: list[str]
+    max_length: int
+    counts_as: str | None
+
+
+def check_with(
+    settings: ChannelBrandSettings, text: str, *, media: Sequence[MediaLike] = (), sponsored: bool = False
+) -> list[Finding]:
+    return check_for_channel(
+        text,
+        style_files=settings.style_files,
+        social_rules=settings.social_rules,
+        channel_overrides=settings.channel_overrides,
+        banned_words=settings.banned_words,
+        max_length=settings.max_length,
+        counts_as=settings.counts_as,
+        media=media,
+        sponsored=sponsored,
+    )
