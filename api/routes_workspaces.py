@@ -8,7 +8,15 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import ContextDep, CurrentUser, require_role
-from api.schemas import ChannelCreate, ChannelPublic, UserCreate, UserPublic, WorkspaceCreate, WorkspacePublic
+from api.schemas import (
+    ChannelCreate,
+    ChannelPublic,
+    ChannelSettings,
+    UserCreate,
+    UserPublic,
+    WorkspaceCreate,
+    WorkspacePublic,
+)
 from api.service import ServiceError
 from domain.approval import ApprovalPolicy
 from store.engine import transaction
@@ -82,17 +90,37 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
         with transaction(ctx.engine) as session:
             if session.get(Channel, body.id) is not None:
                 raise _conflict(f"channel '{body.id}'")
-            add_channel(session, Channel(workspace_id=workspace_id, **body.model_dump()))
+            channel = add_channel(
+                session, Channel(id=body.id, workspace_id=workspace_id, **ChannelPublic.columns(body))
+            )
+            public = ChannelPublic.from_row(channel)
     except IntegrityError as err:
         raise _conflict(f"channel '{body.id}'") from err
-    return ChannelPublic(workspace_id=workspace_id, **body.model_dump())
+    return public
+
+
+@router.put("/workspaces/{workspace_id}/channels/{channel_id}", response_model=ChannelPublic)
+def update_channel(
+    workspace_id: str, channel_id: str, body: ChannelSettings, ctx: ContextDep, user: CurrentUser
+) -> ChannelPublic:
+    """Replace a channel's settings (brand counting, social overrides, its own approval policy)."""
+    own_workspace(user, workspace_id)
+    require_role(user, "admin")
+    with transaction(ctx.engine) as session:
+        channel = session.get(Channel, channel_id)
+        if channel is None or channel.workspace_id != workspace_id:
+            raise HTTPException(404, f"channel '{channel_id}' not found")
+        for key, value in ChannelPublic.columns(body).items():
+            setattr(channel, key, value)
+        session.add(channel)
+        return ChannelPublic.from_row(channel)
 
 
 @router.get("/workspaces/{workspace_id}/channels", response_model=list[ChannelPublic])
 def list_channels(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[ChannelPublic]:
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(session, workspace_id)]
+        return [ChannelPublic.from_row(c) for c in channels(session, workspace_id)]
 
 
 @router.put("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from domain.approval import ApprovalPolicy
 from domain.brand import Finding
 from domain.content import MAX_TEXT_LENGTH
 from domain.lifecycle import DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
-from store.tables import AuditEntry, Post
+from store.tables import AuditEntry, Channel, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -57,19 +58,58 @@ class UserPublic(BaseModel):
     role: str
 
 
-class ChannelCreate(BaseModel):
-    id: str = Id
+class ChannelSettings(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     platform: Literal["sandbox"] = "sandbox"
-    max_length: int = Field(default=500, ge=1, le=100_000)
+    max_length: int = Field(default=500, ge=1, le=100_000, description="limit when it counts as no platform")
+    counts_as: Literal["x", "bluesky", "mastodon", "threads", "linkedin", "instagram"] | None = Field(
+        default=None, description="apply this platform's length counting and limits in the brand check"
+    )
+    social_overrides: dict[str, Any] = Field(default={}, description="the workspace's social rules, changed here")
+    approval_policy: ApprovalPolicy | None = Field(default=None, description="replaces the workspace's policy")
+
+    @field_validator("social_overrides")
+    @classmethod
+    def _valid_overrides(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from brand.engine import SocialRules
+
+        SocialRules().with_overrides(value)  # raises a ValidationError naming the bad field
+        return value
 
 
-class ChannelPublic(BaseModel):
+class ChannelCreate(ChannelSettings):
+    id: str = Id
+
+
+class ChannelPublic(ChannelSettings):
     id: str
     workspace_id: str
-    name: str
-    platform: str
-    max_length: int
+
+    @classmethod
+    def from_row(cls, channel: Channel) -> ChannelPublic:
+        return cls(
+            id=channel.id,
+            workspace_id=channel.workspace_id,
+            name=channel.name,
+            platform=channel.platform,
+            max_length=channel.max_length,
+            counts_as=channel.counts_as,
+            social_overrides=json.loads(channel.social_overrides),
+            approval_policy=ApprovalPolicy.model_validate_json(channel.approval_policy)
+            if channel.approval_policy
+            else None,
+        )
+
+    @staticmethod
+    def columns(settings: ChannelSettings) -> dict[str, Any]:
+        return {
+            "name": settings.name,
+            "platform": settings.platform,
+            "max_length": settings.max_length,
+            "counts_as": settings.counts_as,
+            "social_overrides": json.dumps(settings.social_overrides),
+            "approval_policy": settings.approval_policy.model_dump_json() if settings.approval_policy else None,
+        }
 
 
 def _zone(name: str) -> ZoneInfo:

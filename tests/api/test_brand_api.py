@@ -96,3 +96,40 @@ async def test_social_rules_apply_to_posts(api: httpx.AsyncClient) -> None:
     blocked = await wait_status(api, post.json()["id"], "ed", "changes_needed")
     assert [f["rule"] for f in blocked["findings"]] == ["Social.Hashtags"]
     assert (await submitted_post(api, "Hi #one"))["findings"] == []
+
+
+async def test_channel_settings_override_the_workspace(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    admin = as_user("ada")
+    bad = await api.put(
+        "/workspaces/acme/channels/sbx",
+        json={"name": "X", "social_overrides": {"hashtags": {"casing": "shouty"}}},
+        headers=admin,
+    )
+    assert bad.status_code == 422 and "casing" in bad.text
+    settings = {
+        "name": "Our X account",
+        "counts_as": "x",
+        "social_overrides": {"hashtags": {"max_count": 1, "level": "error"}},
+        "approval_policy": {"steps": [{"name": "social lead", "users": ["ann"]}]},
+    }
+    r = await api.put("/workspaces/acme/channels/sbx", json=settings, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["counts_as"] == "x" and r.json()["approval_policy"]["steps"][0]["users"] == ["ann"]
+    assert (await api.put("/workspaces/acme/channels/nope", json=settings, headers=admin)).status_code == 404
+    # X counts every link as 23 and CJK as 2: 140 CJK characters are 280, one more is over.
+    check = await api.post(
+        "/workspaces/acme/brand/check", json={"text": "字" * 141, "channel_id": "sbx"}, headers=as_user("ed")
+    )
+    assert [f["rule"] for f in check.json()["findings"]] == ["Social.Length"]
+    check = await api.post(
+        "/workspaces/acme/brand/check", json={"text": "Hi #one #two", "channel_id": "sbx"}, headers=as_user("ed")
+    )
+    assert [f["rule"] for f in check.json()["findings"]] == ["Social.Hashtags"]
+    # The channel's own approval policy applies to its posts: only ann signs.
+    await api.post("/workspaces/acme/users", json={"id": "bo", "name": "Bo", "role": "approver"}, headers=admin)
+    post = await submitted_post(api, "Hello X")
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    refused = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("bo"))
+    assert refused.status_code == 403 and refused.json()["error"] == "not_an_approver"
+    assert (await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))).status_code == 200
