@@ -10,6 +10,8 @@ import hashlib
 import html
 import secrets
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -219,6 +221,12 @@ def _metrics_for(post: _StoredPost) -> MetricsPublic:
     )
 
 
+class _RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 class _SandboxRefusal(Exception):
     """A request the sandbox refuses, with the status and machine-readable code a real platform would send."""
 
@@ -238,6 +246,12 @@ def _not_found(what: str) -> _SandboxRefusal:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(_RateLimited)
+    async def rate_limited(_: Request, exc: _RateLimited) -> JSONResponse:
+        response = _error_response(429, "rate_limited", "Injected rate limit: slow down.")
+        response.headers["Retry-After"] = f"{exc.retry_after:g}"
+        return response
+
     @app.exception_handler(_SandboxRefusal)
     async def refusal(_: Request, exc: _SandboxRefusal) -> JSONResponse:
         return _error_response(exc.status_code, exc.error, exc.message)
@@ -260,6 +274,74 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(500, "internal_error", "The sandbox failed unexpectedly; retry the request.")
 
 
+class Faults(BaseModel):
+    """Failures the sandbox injects into one channel's calls, so tests can prove exactly-once publishing.
+
+    Counts are consumed one per publish request. Faults live in memory: a restart clears them.
+    """
+
+    fail_5xx: int = Field(default=0, ge=0, description="the next N publishes answer 503 and store nothing")
+    rate_limit: int = Field(default=0, ge=0, description="the next N publishes answer 429 with Retry-After")
+    retry_after: float = Field(default=1.0, ge=0)
+    ambiguous: int = Field(default=0, ge=0, description="the next N publishes store the post, then answer 504")
+    revoked: bool = Field(default=False, description="every call answers 401 until cleared")
+    slow_ms: int = Field(default=0, ge=0, le=60_000, description="every publish waits this long first")
+
+
+class FaultReport(BaseModel):
+    channel: str
+    remaining: Faults
+    injected: dict[str, int]
+
+
+class _FaultBoard:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: dict[str, Faults] = {}
+        self._injected: dict[str, dict[str, int]] = {}
+
+    def set(self, channel: str, faults: Faults) -> None:
+        with self._lock:
+            self._faults[channel] = faults.model_copy()
+
+    def clear(self, channel: str) -> None:
+        with self._lock:
+            self._faults.pop(channel, None)
+
+    def report(self, channel: str) -> FaultReport:
+        with self._lock:
+            return FaultReport(
+                channel=channel,
+                remaining=self._faults.get(channel, Faults()).model_copy(),
+                injected=dict(self._injected.get(channel, {})),
+            )
+
+    def take(self, channel: str) -> tuple[str | None, Faults]:
+        """The fault this publish meets (consuming one count), and the channel's standing faults."""
+        with self._lock:
+            faults = self._faults.get(channel)
+            if faults is None:
+                return None, Faults()
+            kind = None
+            if faults.revoked:
+                kind = "revoked"
+            else:
+                for name in ("fail_5xx", "rate_limit", "ambiguous"):
+                    if getattr(faults, name) > 0:
+                        setattr(faults, name, getattr(faults, name) - 1)
+                        kind = name
+                        break
+            if kind is not None:
+                counts = self._injected.setdefault(channel, {})
+                counts[kind] = counts.get(kind, 0) + 1
+            return kind, faults.model_copy()
+
+    def revoked(self, channel: str) -> bool:
+        with self._lock:
+            faults = self._faults.get(channel)
+            return bool(faults and faults.revoked)
+
+
 def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
     """The sandbox platform, storing its posts at `db_path`.
 
@@ -267,6 +349,7 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
     """
     now = clock or _system_clock
     store = _PostStore(db_path)
+    faults = _FaultBoard()
     app = FastAPI(title="postgate sandbox platform")
     _install_error_handlers(app)
 
@@ -290,6 +373,15 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
                 f"Send an Idempotency-Key header of 1 to {_MAX_KEY_LENGTH} characters, unique per post; "
                 "resending the same key returns the post already created instead of a duplicate.",
             )
+        fault, standing = faults.take(body.channel)
+        if standing.slow_ms:
+            time.sleep(standing.slow_ms / 1000)
+        if fault == "revoked":
+            raise _SandboxRefusal(401, "token_revoked", "The access token was revoked; reconnect the account.")
+        if fault == "fail_5xx":
+            raise _SandboxRefusal(503, "unavailable", "Injected failure: the platform is unavailable.")
+        if fault == "rate_limit":
+            raise _RateLimited(standing.retry_after)
         post, created = store.publish_once(
             idempotency_key,
             body.channel,
@@ -297,6 +389,9 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
             base_url=str(request.base_url).rstrip("/"),
             now_us=_to_micros(now()),
         )
+        if fault == "ambiguous":
+            # Stored, but the caller never hears so: it must find the post by its key, not post again.
+            raise _SandboxRefusal(504, "gateway_timeout", "Injected failure: no answer from upstream.")
         if not created:
             if (post.channel, post.text) != (body.channel, body.text):
                 raise _SandboxRefusal(
@@ -308,6 +403,20 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
             response.status_code = 200
             response.headers["Idempotent-Replayed"] = "true"
         return post.public()
+
+    @app.put("/api/channels/{channel}/faults")
+    def set_faults(channel: str, body: Faults) -> FaultReport:
+        faults.set(channel, body)
+        return faults.report(channel)
+
+    @app.get("/api/channels/{channel}/faults")
+    def read_faults(channel: str) -> FaultReport:
+        return faults.report(channel)
+
+    @app.delete("/api/channels/{channel}/faults")
+    def clear_faults(channel: str) -> FaultReport:
+        faults.clear(channel)
+        return faults.report(channel)
 
     @app.get("/api/posts")
     def list_posts(channel: str | None = None) -> PostList:
@@ -331,6 +440,9 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
 
     @app.get("/api/posts/{post_id}/metrics")
     def get_metrics(post_id: str) -> MetricsPublic:
+        known = store.get(post_id)
+        if known is not None and faults.revoked(known.channel):
+            raise _SandboxRefusal(401, "token_revoked", "The access token was revoked; reconnect the account.")
         post = store.advance_measurement(post_id, _to_micros(now()))
         if post is None:
             raise _not_found(f"with id {post_id!r}")
