@@ -360,8 +360,8 @@ class PostLifecycle:
                 retry_policy=DB_RETRY,
             )
         self.state.findings = result.findings
-        # A revision that arrived during the check makes this result moot; the loop checks again.
-        if self._revised_by is None:
+        # A revision (checked again by the loop) or a withdrawal during the check makes this result moot.
+        if not self._interrupted():
             self._set_status(result.status)
 
     def _interrupted(self) -> bool:
