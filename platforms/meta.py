@@ -86,23 +86,16 @@ class ThreadsAdapter:
         if media is not None:
             kind = "VIDEO" if _is_video(media) else "IMAGE"
             form |= {"media_type": kind, f"{kind.lower()}_url": media.url, "alt_text": media.alt_text}
-        user = _object(self._config.user_id)
-        created = await self._graph.call("POST", f"/{user}/threads", data=form)
-        container = self._graph.field(created, "id", "container")
         # Threads reports a container's state in `status` (Instagram calls it `status_code`).
-        await self._graph.wait_for_container(
-            container,
-            "status",
-            "error_message",
+        return await self._graph.publish_container(
+            _object(self._config.user_id),
+            "threads",
+            form,
+            status_field="status",
+            error_field="error_message",
             interval_s=self._config.poll_interval_s,
             attempts=self._config.poll_attempts,
         )
-        published = await self._graph.call(
-            "POST", f"/{user}/threads_publish", publishing=True, params={"creation_id": container}
-        )
-        media_id = self._graph.field(published, "id", "threads_publish")
-        url, created_at = await self._graph.permalink(media_id, "permalink", "timestamp")
-        return PublishedPost(external_id=media_id, url=url, created_at=created_at)
 
     async def find_by_key(self, idempotency_key: str) -> PublishedPost | None:
         """Always None: Threads cannot look a post up by anything we chose before publishing it."""
@@ -167,22 +160,15 @@ class InstagramAdapter:
             form |= {"media_type": "REELS", "video_url": media.url}
         else:
             form |= {"image_url": media.url, "alt_text": media.alt_text}
-        user = _object(self._config.ig_user_id)
-        created = await self._graph.call("POST", f"/{user}/media", data=form)
-        container = self._graph.field(created, "id", "container")
-        await self._graph.wait_for_container(
-            container,
-            "status_code",
-            "status",
+        return await self._graph.publish_container(
+            _object(self._config.ig_user_id),
+            "media",
+            form,
+            status_field="status_code",
+            error_field="status",
             interval_s=self._config.poll_interval_s,
             attempts=self._config.poll_attempts,
         )
-        published = await self._graph.call(
-            "POST", f"/{user}/media_publish", publishing=True, params={"creation_id": container}
-        )
-        media_id = self._graph.field(published, "id", "media_publish")
-        url, created_at = await self._graph.permalink(media_id, "permalink", "timestamp")
-        return PublishedPost(external_id=media_id, url=url, created_at=created_at)
 
     async def find_by_key(self, idempotency_key: str) -> PublishedPost | None:
         """Always None: Instagram cannot look a post up by anything we chose before publishing it."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from platforms.base import PublishedPost
 from platforms.errors import AuthExpired, PlatformError, RateLimited, RejectedByPlatform, TransientPlatformError
 from platforms.http_errors import retry_after_header
 from platforms.platform_http import PlatformHttp, body_text
@@ -134,6 +135,29 @@ class GraphApi:
         raise TransientPlatformError(
             self.platform, f"Container {container_id} was still processing after {attempts} checks"
         )
+
+    async def publish_container(
+        self,
+        user: str,
+        edge: str,
+        form: dict[str, Any],
+        *,
+        status_field: str,
+        error_field: str,
+        interval_s: float,
+        attempts: int,
+    ) -> PublishedPost:
+        """Graph's two-step publish: create a container on `edge`, wait until it is processed, publish it
+        through `<edge>_publish`, and look up where it lives."""
+        created = await self.call("POST", f"/{user}/{edge}", data=form)
+        container = self.field(created, "id", "container")
+        await self.wait_for_container(container, status_field, error_field, interval_s=interval_s, attempts=attempts)
+        published = await self.call(
+            "POST", f"/{user}/{edge}_publish", publishing=True, params={"creation_id": container}
+        )
+        media_id = self.field(published, "id", f"{edge}_publish")
+        url, created_at = await self.permalink(media_id, "permalink", "timestamp")
+        return PublishedPost(external_id=media_id, url=url, created_at=created_at)
 
     async def permalink(self, object_id: str, url_field: str, time_field: str) -> tuple[str, datetime]:
         """Where a just-published object lives and when it was made; the clock and "" if Graph cannot say.
