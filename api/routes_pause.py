@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ContextDep, CurrentUser, require_role
 from api.routes_workspaces import own_workspace
@@ -44,7 +45,13 @@ async def signal_running_posts(client: Client, workspace_id: str, signal: str, a
     query = f"WorkflowType = 'PostLifecycle' AND ExecutionStatus = 'Running' AND WorkspaceId = '{workspace_id}'"
     count = 0
     async for execution in client.list_workflows(query):
-        await client.get_workflow_handle(execution.id).signal(signal, arg)
+        try:
+            await client.get_workflow_handle(execution.id).signal(signal, arg)
+        except RPCError as err:
+            # A post that finished between the listing and the signal has nothing left to hold.
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            continue
         count += 1
     return count
 
