@@ -15,7 +15,7 @@ from brand.engine import SocialRules, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
 from brand.workspace import check_with
 from domain.brand import Finding
-from domain.content import MAX_TEXT_LENGTH
+from domain.content import PostText
 from platforms.base import MediaRef
 from store.brand_styles import add_style, brand_settings, get_style, style_files
 from store.engine import transaction
@@ -36,7 +36,7 @@ class StylePublic(BaseModel):
 
 
 class BrandCheckBody(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+    text: PostText
     channel_id: str = Field(min_length=1, max_length=64, description="check as this channel would")
     sponsored: bool = False
     media: list[MediaRef] = Field(default=[], max_length=20)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
-from domain.content import MAX_TEXT_LENGTH
+from domain.content import PostText
 from domain.lifecycle import DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
 from store.tables import AuditEntry, Channel, Post
@@ -143,7 +143,7 @@ class PublishTime(BaseModel):
 
 class PostCreate(PublishTime):
     channel_id: str = Field(min_length=1, max_length=64)
-    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+    text: PostText
     submit: bool = Field(default=False, description="submit for review straight away")
 
 
@@ -156,7 +156,7 @@ class Withdrawal(BaseModel):
 
 
 class RevisionCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
+    text: PostText
     comment: str = Field(default="", max_length=2000)
 
 

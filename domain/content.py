@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 MAX_TEXT_LENGTH = 20_000
+
+
+def normalised(text: str) -> str:
+    """Post text in Unicode NFC: "café" typed as e + combining accent is the same post as "café", for the
+    brand rules (which match composed text) and for the content hash an approver signs."""
+    return unicodedata.normalize("NFC", text)
+
+
+PostText = Annotated[str, AfterValidator(normalised), Field(min_length=1, max_length=MAX_TEXT_LENGTH)]
 
 
 class RevisionContent(BaseModel):

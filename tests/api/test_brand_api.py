@@ -133,3 +133,23 @@ async def test_channel_settings_override_the_workspace(api: httpx.AsyncClient) -
     refused = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("bo"))
     assert refused.status_code == 403 and refused.json()["error"] == "not_an_approver"
     assert (await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))).status_code == 200
+
+
+async def test_post_text_is_normalised_to_nfc(api: httpx.AsyncClient) -> None:
+    """'café' typed with a combining accent is the same text: the same hash, and the same brand findings."""
+    from domain.content import content_hash
+
+    body = {"id": "kopi", "name": "Kopi", "banned_words": ["café"], "admin": {"id": "kadmin", "name": "K"}}
+    assert (await api.post("/workspaces", json=body)).status_code == 201
+    admin = as_user("kadmin")
+    await api.post("/workspaces/kopi/users", json={"id": "ked", "name": "Ked", "role": "editor"}, headers=admin)
+    await api.post("/workspaces/kopi/channels", json={"id": "ksbx", "name": "Sandbox"}, headers=admin)
+    decomposed = "Our cafe\u0301 opens today"
+    r = await api.post("/posts", json={"channel_id": "ksbx", "text": decomposed}, headers=as_user("ked"))
+    assert r.status_code == 201
+    assert r.json()["revision"]["text"] == "Our caf\u00e9 opens today"
+    assert r.json()["revision"]["content_hash"] == content_hash("Our caf\u00e9 opens today")
+    check = await api.post(
+        "/workspaces/kopi/brand/check", json={"text": decomposed, "channel_id": "ksbx"}, headers=as_user("ked")
+    )
+    assert [f["match"] for f in check.json()["findings"]] == ["caf\u00e9"]
