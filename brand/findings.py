@@ -21,8 +21,8 @@ class Action(BaseModel):
     params: list[str] = []
 
 
-class Finding(BaseModel):
-    """One problem in a post.
+class Finding(DomainFinding):
+    """One problem in a post: the domain's finding plus Vale's `action`, immutable once made.
 
     `start`/`end` are offsets into the checked text (Python string indexes, `end` exclusive); `line` and
     `column` are 1-based and count characters (code points), as Vale does. `replacement` is the first
@@ -31,20 +31,7 @@ class Finding(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    rule: str
-    level: FindingLevel
-    message: str
-    match: str = ""
-    start: int = 0
-    end: int = 0
-    line: int = 1
-    column: int = 1
-    replacement: str | None = None
     action: Action = Action()
-
-    @property
-    def blocks_approval(self) -> bool:
-        return self.level is FindingLevel.ERROR
 
     @classmethod
     def trusted(
@@ -86,33 +73,15 @@ class Finding(BaseModel):
         return finding
 
     def to_domain(self) -> DomainFinding:
-        return DomainFinding(
-            rule=self.rule,
-            level=self.level,
-            message=self.message,
-            match=self.match,
-            start=self.start,
-            end=self.end,
-            line=self.line,
-            column=self.column,
-            replacement=self.replacement,
-        )
+        return DomainFinding(**self.model_dump(exclude={"action"}))
 
     @classmethod
     def from_domain(cls, finding: DomainFinding, text: str | None = None) -> Finding:
         """Lift a stored finding; with the text it was found in, its line and column are restored."""
-        line, column = (finding.line, finding.column) if text is None else line_and_column(text, finding.start)
-        return cls(
-            rule=finding.rule,
-            level=finding.level,
-            message=finding.message,
-            match=finding.match,
-            start=finding.start,
-            end=finding.end,
-            line=line,
-            column=column,
-            replacement=finding.replacement,
-        )
+        fields = finding.model_dump()
+        if text is not None:
+            fields["line"], fields["column"] = line_and_column(text, finding.start)
+        return cls(**fields)
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:

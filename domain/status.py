@@ -20,16 +20,6 @@ class PostStatus(StrEnum):
     EXPIRED = "expired"
     DONE = "done"
 
-    @property
-    def is_final(self) -> bool:
-        # publish_failed is not final: a retry publishes once the cause is fixed.
-        return self in (
-            PostStatus.REJECTED,
-            PostStatus.DONE,
-            PostStatus.WITHDRAWN,
-            PostStatus.EXPIRED,
-        )
-
 
 class Decision(StrEnum):
     APPROVE = "approve"

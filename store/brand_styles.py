@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from store.tables import BrandStyle, Channel, Workspace
 
@@ -56,14 +56,6 @@ def get_style(session: Session, workspace_id: str, version: str) -> BrandStyle |
     return session.exec(
         select(BrandStyle).where(BrandStyle.workspace_id == workspace_id, BrandStyle.version == version)
     ).first()
-
-
-def styles(session: Session, workspace_id: str) -> list[BrandStyle]:
-    return list(
-        session.exec(
-            select(BrandStyle).where(BrandStyle.workspace_id == workspace_id).order_by(col(BrandStyle.id).desc())
-        )
-    )
 
 
 def style_files(row: BrandStyle) -> dict[str, bytes]:

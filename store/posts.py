@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import RevisionRef
@@ -69,8 +67,3 @@ def latest_revision(session: Session, post_id: str) -> Revision | None:
     return session.exec(
         select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number).desc())
     ).first()
-
-
-def set_publish_at(session: Session, post: Post, publish_at: datetime) -> None:
-    post.publish_at = publish_at
-    session.add(post)
