@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -56,25 +57,40 @@ async def signal_running_posts(client: Client, workspace_id: str, signal: str, a
     return count
 
 
+def _switch_pause(
+    ctx: ContextDep, workspace_id: str, *, pausing: bool, actor: str, at: datetime, detail: dict[str, Any]
+) -> None:
+    """Record the pause (or its end) on the workspace and in its audit trail, in one transaction."""
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+        assert workspace is not None
+        since = workspace.paused_since
+        if pausing and since is not None:
+            raise ServiceError(409, "already_paused", f"paused since {since.isoformat()}")
+        if not pausing and since is None:
+            raise ServiceError(409, "not_paused", "the workspace is not paused")
+        if pausing:
+            workspace.paused_since, workspace.pause_reason, workspace.paused_by = at, detail["reason"], actor
+            action = AuditAction.WORKSPACE_PAUSED
+        else:
+            assert since is not None
+            detail = {**detail, "paused_since": since.isoformat()}
+            workspace.paused_since, workspace.pause_reason, workspace.paused_by = None, None, None
+            action = AuditAction.WORKSPACE_RESUMED
+        session.add(workspace)
+        record_workspace_event(session, workspace_id, action, actor, at, detail)
+
+
 @router.post("/pause", response_model=PauseState)
 async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
     """Hold every scheduled post before its publish starts, durably (restarts keep the hold)."""
     own_workspace(user, workspace_id)
     require_role(user, "admin")
     now = datetime.now(UTC)
-
-    def store() -> None:
-        with transaction(ctx.engine) as session:
-            workspace = get_workspace(session, workspace_id)
-            assert workspace is not None
-            if workspace.paused_since is not None:
-                raise ServiceError(409, "already_paused", f"paused since {workspace.paused_since.isoformat()}")
-            workspace.paused_since, workspace.pause_reason, workspace.paused_by = now, body.reason, user.id
-            session.add(workspace)
-            record_workspace_event(session, workspace_id, AuditAction.WORKSPACE_PAUSED, user.id, now, body.model_dump())
-
     # The database first: posts submitted from now on start paused, so none slips between the two.
-    await asyncio.to_thread(store)
+    await asyncio.to_thread(
+        _switch_pause, ctx, workspace_id, pausing=True, actor=user.id, at=now, detail=body.model_dump()
+    )
     signalled = await signal_running_posts(
         ctx.client, workspace_id, PostLifecycle.pause.__name__, Pause(actor=user.id, reason=body.reason)
     )
@@ -85,26 +101,11 @@ async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: Curre
 async def resume(workspace_id: str, body: ResumeBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
     own_workspace(user, workspace_id)
     require_role(user, "admin")
+    detail = body.model_dump(mode="json")
     now = datetime.now(UTC)
-
-    def store() -> None:
-        with transaction(ctx.engine) as session:
-            workspace = get_workspace(session, workspace_id)
-            assert workspace is not None
-            if workspace.paused_since is None:
-                raise ServiceError(409, "not_paused", "the workspace is not paused")
-            detail = {**body.model_dump(mode="json"), "paused_since": workspace.paused_since.isoformat()}
-            workspace.paused_since, workspace.pause_reason, workspace.paused_by = None, None, None
-            session.add(workspace)
-            record_workspace_event(session, workspace_id, AuditAction.WORKSPACE_RESUMED, user.id, now, detail)
-
-    await asyncio.to_thread(store)
-    signalled = await signal_running_posts(
-        ctx.client,
-        workspace_id,
-        PostLifecycle.resume.__name__,
-        Resume(actor=user.id, policy=body.policy, reason=body.reason),
-    )
+    await asyncio.to_thread(_switch_pause, ctx, workspace_id, pausing=False, actor=user.id, at=now, detail=detail)
+    resume_signal = Resume(actor=user.id, policy=body.policy, reason=body.reason)
+    signalled = await signal_running_posts(ctx.client, workspace_id, PostLifecycle.resume.__name__, resume_signal)
     return PauseState(paused=False, posts_signalled=signalled)
 
 

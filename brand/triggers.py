@@ -17,7 +17,7 @@ anything else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import regex
@@ -97,12 +97,10 @@ def _alternative_key(prefix: str, start_bounded: bool, end_bounded: bool) -> tup
     return ("prefix", partial[0]) if partial else None
 
 
-def _alternatives(pattern: str) -> list[str]:
-    """Split at top-level '|' (outside groups, classes and escapes)."""
-    parts: list[str] = []
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Each character outside escapes and character classes, with the group depth after it."""
     depth = 0
-    start = 0
-    i = 0
+    i = start
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
@@ -115,10 +113,18 @@ def _alternatives(pattern: str) -> list[str]:
             depth += 1
         elif char == ")":
             depth -= 1
-        elif char == "|" and depth == 0:
+        yield i, char, depth
+        i += 1
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Split at top-level '|' (outside groups, classes and escapes)."""
+    parts: list[str] = []
+    start = 0
+    for i, char, depth in _structure(pattern):
+        if char == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
-        i += 1
     parts.append(pattern[start:])
     return parts
 
@@ -145,23 +151,9 @@ def _class_end(pattern: str, open_at: int) -> int:
 
 
 def _closing_paren(pattern: str, open_at: int) -> int:
-    depth = 0
-    i = open_at
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "[":
-            i = _class_end(pattern, i)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    for i, char, depth in _structure(pattern, open_at):
+        if char == ")" and depth == 0:
+            return i
     return -1
 
 
