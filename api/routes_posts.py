@@ -48,12 +48,22 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 QUERY_TIMEOUT = timedelta(seconds=5)
 
 
-def _visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
+def _load_visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
     with transaction(ctx.engine) as session:
         post = get_post(session, post_id)
     if post is None or post.workspace_id != user.workspace_id:
         raise HTTPException(404, f"post '{post_id}' not found")
     return post
+
+
+async def _visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
+    """The post if the user's workspace owns it (404 otherwise), read off the event loop."""
+    return await asyncio.to_thread(_load_visible_post, ctx, user, post_id)
+
+
+def _require_submitted(post: Post, refusal: str) -> None:
+    if post.status == PostStatus.DRAFT.value:
+        raise ServiceError(409, "invalid_state", f"the post is a draft; {refusal}")
 
 
 def _handle(ctx: ContextDep, post_id: str) -> WorkflowHandle[PostLifecycle, LifecycleState]:
@@ -141,7 +151,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
     require_role(user, "editor")
-    post = _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id)
     await _submit(ctx, post.id)
     return await _view(ctx, post, submitted=True)
 
@@ -150,7 +160,7 @@ async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: CurrentUser) -> RevisionPublic:
     """A new revision. A submitted post is checked again and needs approval again."""
     require_role(user, "editor")
-    post = _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id)
     if post.status == PostStatus.DRAFT.value:
         ref = await asyncio.to_thread(revise_draft, ctx.engine, post, actor=user.id, text=body.text)
     else:
@@ -170,9 +180,8 @@ async def decide(
 ) -> PostPublic:
     """Approve or reject the revision whose content hash you reviewed."""
     require_role(user, "approver")
-    post = _visible_post(ctx, user, post_id)
-    if post.status == PostStatus.DRAFT.value:
-        raise ServiceError(409, "invalid_state", "the post is a draft; submit it before deciding")
+    post = await _visible_post(ctx, user, post_id)
+    _require_submitted(post, "submit it before deciding")
     handle = _handle(ctx, post_id)
     await handle.execute_update(
         PostLifecycle.decide,
@@ -186,14 +195,14 @@ async def decide(
 async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Move the publish time (before publishing starts). A post on hold is scheduled again."""
     require_role(user, "editor")
-    post = _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id)
     publish_at = body.utc()
     if post.status == PostStatus.DRAFT.value:
         assert publish_at is not None
         await asyncio.to_thread(
             reschedule_draft, ctx.engine, post, actor=user.id, publish_at=publish_at, zone=body.time_zone
         )
-        return await _view(ctx, _visible_post(ctx, user, post_id))
+        return await _view(ctx, await _visible_post(ctx, user, post_id))
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.reschedule, RescheduleRequest(actor=user.id, publish_at=publish_at, zone=body.time_zone)
     )
@@ -204,9 +213,8 @@ async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: Cu
 async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Publish an approved post at once instead of at its time (it still needs its approval)."""
     require_role(user, "editor", "approver")
-    post = _visible_post(ctx, user, post_id)
-    if post.status == PostStatus.DRAFT.value:
-        raise ServiceError(409, "invalid_state", "the post is a draft; submit it and have it approved first")
+    post = await _visible_post(ctx, user, post_id)
+    _require_submitted(post, "submit it and have it approved first")
     await _handle(ctx, post_id).execute_update(PostLifecycle.reschedule, RescheduleRequest(actor=user.id))
     return await _view(ctx, post)
 
@@ -215,9 +223,8 @@ async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Take a submitted post back before it is published; its lifecycle ends."""
     require_role(user, "editor", "approver")
-    post = _visible_post(ctx, user, post_id)
-    if post.status == PostStatus.DRAFT.value:
-        raise ServiceError(409, "invalid_state", "the post is a draft and was never submitted; nothing to withdraw")
+    post = await _visible_post(ctx, user, post_id)
+    _require_submitted(post, "it was never submitted, so there is nothing to withdraw")
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
     )
@@ -228,14 +235,14 @@ async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: Curren
 async def retry_publish(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Publish again after a permanent failure (reconnected account, fixed channel); never a duplicate."""
     require_role(user, "editor", "approver")
-    post = _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id)
     await _handle(ctx, post_id).execute_update(PostLifecycle.retry_publish, RetryRequest(actor=user.id))
     return await _view(ctx, post)
 
 
 @router.get("/{post_id}", response_model=PostPublic)
 async def read(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
-    return await _view(ctx, _visible_post(ctx, user, post_id))
+    return await _view(ctx, await _visible_post(ctx, user, post_id))
 
 
 @router.get("", response_model=PostList)
@@ -256,7 +263,7 @@ def list_(
 
 @router.get("/{post_id}/audit", response_model=AuditTrail)
 def audit(post_id: str, ctx: ContextDep, user: CurrentUser) -> AuditTrail:
-    post = _visible_post(ctx, user, post_id)
+    post = _load_visible_post(ctx, user, post_id)
     with transaction(ctx.engine) as session:
         entries = [AuditEntryPublic.from_row(e) for e in audit_trail(session, post.id)]
     return AuditTrail(post_id=post.id, entries=entries)
