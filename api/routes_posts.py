@@ -32,13 +32,12 @@ from domain.lifecycle import (
     RescheduleRequest,
     RetryRequest,
     ReviseRequest,
-    RevisionRef,
     WithdrawRequest,
     workflow_id_for,
 )
 from domain.status import PostStatus
 from store.engine import transaction
-from store.posts import get_post, latest_revision, list_posts
+from store.posts import get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
 from store.tables import Post, User
 from store.workspaces import get_channel, get_workspace
@@ -73,16 +72,15 @@ def _handle(ctx: ContextDep, post_id: str) -> WorkflowHandle[PostLifecycle, Life
 def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
     """The projection, for drafts (no workflow yet) and when no worker can answer a query."""
     with transaction(ctx.engine) as session:
-        rev = latest_revision(session, post.id)
-    assert rev is not None
+        revision = latest_revision_ref(session, post.id)
     return LifecycleState(
         post_id=post.id,
         workspace_id=post.workspace_id,
         channel_id=post.channel_id,
         author=post.author,
         status=PostStatus(post.status),
-        revision=RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author),
-        last_editor=rev.author,
+        revision=revision,
+        last_editor=revision.author,
         publish_at=post.publish_at,
         publish_zone=post.publish_zone,
         followup_offsets=[],

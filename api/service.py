@@ -15,7 +15,7 @@ from domain.content import content_hash
 from domain.lifecycle import LifecycleInput, Pause, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, LatePolicy, PostStatus
 from store.engine import transaction
-from store.posts import add_post, add_revision, get_post, latest_revision
+from store.posts import add_post, add_revision, get_post, latest_revision, latest_revision_ref
 from store.records import next_seq, record_transitions
 from store.tables import Post
 from store.workspaces import approval_policy, get_workspace, member_roles
@@ -91,11 +91,7 @@ def reschedule_draft(engine: Engine, post: Post, *, actor: str, publish_at: date
         row = get_post(session, post.id)
         assert row is not None
         seq = next_seq(session, workflow_id_for(post.id))
-        revision = latest_revision(session, post.id)
-        assert revision is not None
-        ref = RevisionRef(
-            number=revision.number, text=revision.text, content_hash=revision.content_hash, author=revision.author
-        )
+        ref = latest_revision_ref(session, post.id)
         record = _draft_record(row, ref, AuditAction.RESCHEDULED, actor, seq=seq, at=datetime.now(UTC))
         record_transitions(
             session,
@@ -150,9 +146,7 @@ async def submit(
                 raise ServiceError(404, "not_found", f"post {post_id} does not exist")
             if post.status != PostStatus.DRAFT.value:
                 raise ServiceError(409, "already_submitted", f"post {post_id} is already {post.status}")
-            rev = latest_revision(session, post_id)
-            assert rev is not None
-            ref = RevisionRef(number=rev.number, text=rev.text, content_hash=rev.content_hash, author=rev.author)
+            ref = latest_revision_ref(session, post_id)
             workspace = get_workspace(session, post.workspace_id)
             policy = LatePolicy(workspace.late_policy) if workspace else LatePolicy.PUBLISH
             try:

@@ -67,3 +67,11 @@ def latest_revision(session: Session, post_id: str) -> Revision | None:
     return session.exec(
         select(Revision).where(Revision.post_id == post_id).order_by(col(Revision.number).desc())
     ).first()
+
+
+def latest_revision_ref(session: Session, post_id: str) -> RevisionRef:
+    """The post's newest revision as the workflow and the API see it (every post has revision 1)."""
+    row = latest_revision(session, post_id)
+    if row is None:
+        raise LookupError(f"post {post_id} has no revision")
+    return RevisionRef(number=row.number, text=row.text, content_hash=row.content_hash, author=row.author)
