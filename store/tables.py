@@ -92,6 +92,8 @@ class Post(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
     channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    # JSON list of every channel the post targets (channel_id is the first).
+    channel_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     author: str = Field(max_length=64)
     status: str = Field(index=True, max_length=32)
     current_revision: int = 1
@@ -111,6 +113,8 @@ class Revision(SQLModel, table=True):
     post_id: str = Field(foreign_key="posts.id", index=True, max_length=64)
     number: int
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # JSON list of domain.content.Variant: what a channel gets instead of the base text.
+    variants: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     content_hash: str = Field(max_length=80)
     author: str = Field(max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

@@ -1,0 +1,1 @@
+"""Sub-commands of the `postgate` command, one module per group."""
