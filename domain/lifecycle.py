@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from domain.approval import ResolvedPolicy
 from domain.brand import Finding
+from domain.content import Variant
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus, ResumePolicy
 
 
@@ -24,6 +25,17 @@ class RevisionRef(BaseModel):
     text: str
     content_hash: str
     author: str
+    variants: list[Variant] = []
+
+    def variant_for(self, channel_id: str) -> Variant:
+        """What this channel publishes: its own variant, or the base text with no media."""
+        for variant in self.variants:
+            if variant.channel_id == channel_id:
+                return variant if variant.text is not None else variant.model_copy(update={"text": self.text})
+        return Variant(channel_id=channel_id, text=self.text)
+
+    def text_for(self, channel_id: str) -> str:
+        return self.variant_for(channel_id).text or self.text
 
 
 class TransitionRecord(BaseModel):
