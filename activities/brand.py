@@ -26,8 +26,16 @@ class BrandActivities:
 
     def _check(self, req: BrandCheckRequest) -> BrandCheckResult:
         with transaction(self._engine) as session:
-            settings = brand_settings(session, req.workspace_id, req.channel_id)
-            findings = [f.to_domain() for f in check_with(settings, req.revision.text)]
+            findings = []
+            style_version = None  # the workspace's: the same for every channel
+            # A post on several channels: each channel's variant against that channel's rules.
+            for channel_id in req.channel_ids or [req.channel_id]:
+                settings = brand_settings(session, req.workspace_id, channel_id)
+                style_version = settings.style_version
+                text = req.revision.text_for(channel_id)
+                findings += [
+                    f.to_domain().model_copy(update={"channel_id": channel_id}) for f in check_with(settings, text)
+                ]
             blocking = any(f.blocks_approval for f in findings)
             status = PostStatus.CHANGES_NEEDED if blocking else PostStatus.AWAITING_APPROVAL
             checked = req.checked.model_copy(
@@ -36,7 +44,7 @@ class BrandActivities:
                     "detail": {
                         "blocking": blocking,
                         # Which rules judged this revision: the style version is kept, so is the style.
-                        "style_version": settings.style_version,
+                        "style_version": style_version,
                         "findings": [f.model_dump(mode="json") for f in findings],
                     },
                 }

@@ -20,6 +20,7 @@ from api.schemas import (
     PostList,
     PostPublic,
     PostSummary,
+    RetryChoice,
     RevisionCreate,
     RevisionPublic,
     ScheduleChange,
@@ -27,6 +28,7 @@ from api.schemas import (
 )
 from api.service import ServiceError, create_draft, reschedule_draft, revise_draft, submit
 from domain.lifecycle import (
+    ChannelState,
     DecideRequest,
     LifecycleState,
     RescheduleRequest,
@@ -37,7 +39,7 @@ from domain.lifecycle import (
 )
 from domain.status import PostStatus
 from store.engine import transaction
-from store.posts import get_post, latest_revision_ref, list_posts
+from store.posts import channel_ids, get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
 from store.tables import Post, User
 from store.workspaces import get_channel, get_workspace
@@ -84,6 +86,7 @@ def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
         publish_at=post.publish_at,
         publish_zone=post.publish_zone,
         followup_offsets=[],
+        channels=[ChannelState(channel_id=c) for c in channel_ids(post)],
     )
 
 
@@ -126,17 +129,24 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
 
     def make() -> Post:
         with transaction(ctx.engine) as session:
-            channel = get_channel(session, body.channel_id)
-        if channel is None or channel.workspace_id != user.workspace_id:
-            raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in your workspace")
+            unknown = [
+                channel_id
+                for channel_id in body.channel_ids
+                if (channel := get_channel(session, channel_id)) is None or channel.workspace_id != user.workspace_id
+            ]
+        if unknown:
+            raise ServiceError(
+                422, "unknown_channel", f"channel(s) {', '.join(repr(c) for c in unknown)} not in your workspace"
+            )
         return create_draft(
             ctx.engine,
             workspace_id=user.workspace_id,
-            channel_id=body.channel_id,
+            channel_ids=body.channel_ids,
             author=user.id,
             text=body.text,
             publish_at=body.utc(),
             publish_zone=body.time_zone,
+            variants=body.variants,
         )
 
     post = await asyncio.to_thread(make)
@@ -160,10 +170,13 @@ async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: Curr
     require_role(user, "editor")
     post = await _visible_post(ctx, user, post_id)
     if post.status == PostStatus.DRAFT.value:
-        ref = await asyncio.to_thread(revise_draft, ctx.engine, post, actor=user.id, text=body.text)
+        ref = await asyncio.to_thread(
+            revise_draft, ctx.engine, post, actor=user.id, text=body.text, variants=body.variants
+        )
     else:
         ref = await _handle(ctx, post_id).execute_update(
-            PostLifecycle.revise, ReviseRequest(actor=user.id, text=body.text, comment=body.comment)
+            PostLifecycle.revise,
+            ReviseRequest(actor=user.id, text=body.text, variants=body.variants, comment=body.comment),
         )
     return RevisionPublic(**ref.model_dump())
 
@@ -230,11 +243,17 @@ async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: Curren
 
 
 @router.post("/{post_id}/retry-publish", response_model=PostPublic)
-async def retry_publish(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
-    """Publish again after a permanent failure (reconnected account, fixed channel); never a duplicate."""
+async def retry_publish(
+    post_id: str, ctx: ContextDep, user: CurrentUser, body: RetryChoice | None = None
+) -> PostPublic:
+    """Publish again after a permanent failure (reconnected account, fixed channel); never a duplicate.
+
+    Every failed channel is retried, or only `channel_id`."""
     require_role(user, "editor", "approver")
     post = await _visible_post(ctx, user, post_id)
-    await _handle(ctx, post_id).execute_update(PostLifecycle.retry_publish, RetryRequest(actor=user.id))
+    await _handle(ctx, post_id).execute_update(
+        PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
+    )
     return await _view(ctx, post)
 
 

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
-from domain.content import PostText
-from domain.lifecycle import DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
+from domain.content import PostText, Variant
+from domain.lifecycle import ChannelState, DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
+from store.posts import channel_ids
 from store.tables import AuditEntry, Channel, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -141,10 +142,38 @@ class PublishTime(BaseModel):
         return self.publish_at.astimezone(UTC) if self.publish_at is not None else None
 
 
+MAX_CHANNELS = 20
+
+
+def _variants_within(variants: list[Variant], channel_ids: list[str]) -> list[Variant]:
+    seen: set[str] = set()
+    for variant in variants:
+        if variant.channel_id not in channel_ids:
+            raise ValueError(f"a variant is for channel '{variant.channel_id}', which the post does not target")
+        if variant.channel_id in seen:
+            raise ValueError(f"two variants for channel '{variant.channel_id}'; give one per channel")
+        seen.add(variant.channel_id)
+    return variants
+
+
 class PostCreate(PublishTime):
-    channel_id: str = Field(min_length=1, max_length=64)
-    text: PostText
+    channel_id: str | None = Field(default=None, min_length=1, max_length=64, description="one channel")
+    channel_ids: list[str] = Field(
+        default=[], max_length=MAX_CHANNELS, description="several channels (each publishes on its own)"
+    )
+    text: PostText = Field(description="the base text every channel gets unless its variant says otherwise")
+    variants: list[Variant] = Field(default=[], max_length=MAX_CHANNELS, description="per-channel text and media")
     submit: bool = Field(default=False, description="submit for review straight away")
+
+    @model_validator(mode="after")
+    def _channels(self) -> PostCreate:
+        targets = ([self.channel_id] if self.channel_id else []) + self.channel_ids
+        if not targets:
+            raise ValueError("name the channel to publish on: channel_id, or channel_ids for several")
+        self.channel_ids = list(dict.fromkeys(targets))
+        self.channel_id = self.channel_ids[0]
+        _variants_within(self.variants, self.channel_ids)
+        return self
 
 
 class ScheduleChange(PublishTime):
@@ -157,7 +186,12 @@ class Withdrawal(BaseModel):
 
 class RevisionCreate(BaseModel):
     text: PostText
+    variants: list[Variant] = Field(default=[], max_length=MAX_CHANNELS, description="per-channel text and media")
     comment: str = Field(default="", max_length=2000)
+
+
+class RetryChoice(BaseModel):
+    channel_id: str | None = Field(default=None, max_length=64, description="retry this channel only")
 
 
 class DecisionCreate(BaseModel):
@@ -171,12 +205,14 @@ class RevisionPublic(BaseModel):
     text: str
     content_hash: str
     author: str
+    variants: list[Variant] = []
 
 
 class PostPublic(BaseModel):
     id: str
     workspace_id: str
     channel_id: str
+    channel_ids: list[str]
     author: str
     status: PostStatus
     revision: RevisionPublic
@@ -185,6 +221,7 @@ class PostPublic(BaseModel):
     publish_at_local: str = Field(description="publish_at in that zone, or the workspace's")
     findings: list[Finding] = []
     decisions: list[DecisionOutcome] = []
+    channels: list[ChannelState] = Field(default=[], description="each channel's publication, failure, metrics")
     publication: Publication | None = None
     metrics: list[MetricsSnapshot] = []
     failure: str | None = None
@@ -196,6 +233,7 @@ class PostPublic(BaseModel):
             id=post.id,
             workspace_id=post.workspace_id,
             channel_id=post.channel_id,
+            channel_ids=channel_ids(post),
             author=post.author,
             status=state.status,
             revision=RevisionPublic(**state.revision.model_dump()),
@@ -205,6 +243,7 @@ class PostPublic(BaseModel):
             findings=state.findings,
             decisions=state.decisions,
             publication=state.publication,
+            channels=state.channels,
             metrics=state.metrics,
             failure=state.failure,
         )

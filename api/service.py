@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -11,11 +12,11 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 
 from domain.approval import ResolvedPolicy, resolve
-from domain.content import content_hash
+from domain.content import Variant, content_hash
 from domain.lifecycle import LifecycleInput, Pause, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, LatePolicy, PostStatus
 from store.engine import transaction
-from store.posts import add_post, add_revision, get_post, latest_revision, latest_revision_ref
+from store.posts import add_post, add_revision, channel_ids, get_post, latest_revision, latest_revision_ref
 from store.records import next_seq, record_transitions
 from store.tables import Post
 from store.workspaces import approval_policy, get_workspace, member_roles
@@ -39,14 +40,17 @@ def create_draft(
     engine: Engine,
     *,
     workspace_id: str,
-    channel_id: str,
+    channel_ids: list[str],
     author: str,
     text: str,
     publish_at: datetime | None,
     publish_zone: str | None = None,
+    variants: list[Variant] | None = None,
 ) -> Post:
     post_id = new_post_id()
-    revision = RevisionRef(number=1, text=text, content_hash=content_hash(text), author=author)
+    revision = RevisionRef(
+        number=1, text=text, content_hash=content_hash(text, variants), author=author, variants=variants or []
+    )
     now = datetime.now(UTC)
     with transaction(engine) as session:
         post = add_post(
@@ -54,7 +58,8 @@ def create_draft(
             Post(
                 id=post_id,
                 workspace_id=workspace_id,
-                channel_id=channel_id,
+                channel_id=channel_ids[0],
+                channel_ids=json.dumps(channel_ids),
                 author=author,
                 status=PostStatus.DRAFT.value,
                 content_hash=revision.content_hash,
@@ -70,11 +75,24 @@ def create_draft(
     return post
 
 
-def revise_draft(engine: Engine, post: Post, *, actor: str, text: str) -> RevisionRef:
+def revise_draft(
+    engine: Engine, post: Post, *, actor: str, text: str, variants: list[Variant] | None = None
+) -> RevisionRef:
+    strangers = sorted({v.channel_id for v in variants or []} - set(channel_ids(post)))
+    if strangers:
+        raise ServiceError(
+            422, "invalid_input", f"variants for {', '.join(strangers)}, which this post does not target"
+        )
     with transaction(engine) as session:
         current = latest_revision(session, post.id)
         number = (current.number if current else 0) + 1
-        revision = RevisionRef(number=number, text=text, content_hash=content_hash(text), author=actor)
+        revision = RevisionRef(
+            number=number,
+            text=text,
+            content_hash=content_hash(text, variants),
+            author=actor,
+            variants=variants or [],
+        )
         if current is not None and current.content_hash == revision.content_hash:
             raise ServiceError(422, "invalid_input", "the revision changes nothing")
         add_revision(session, post.id, revision)
@@ -151,7 +169,7 @@ async def submit(
             policy = LatePolicy(workspace.late_policy) if workspace else LatePolicy.PUBLISH
             try:
                 approval = resolve(
-                    approval_policy(session, post.workspace_id, post.channel_id),
+                    approval_policy(session, post.workspace_id, channel_ids(post)),
                     member_roles(session, post.workspace_id),
                     author=post.author,
                 )
@@ -171,6 +189,7 @@ async def submit(
             post_id=post.id,
             workspace_id=post.workspace_id,
             channel_id=post.channel_id,
+            channel_ids=channel_ids(post),
             author=post.author,
             revision=revision,
             publish_at=post.publish_at,

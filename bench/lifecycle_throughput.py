@@ -252,7 +252,7 @@ class Postgate:
             create_draft,
             self.engine,
             workspace_id="acme",
-            channel_id="sbx",
+            channel_ids=["sbx"],
             author="ed",
             text=f"Post {next(self.numbers)}: our spring line is here, in every colour.",
             publish_at=datetime.now(UTC),

@@ -23,6 +23,8 @@ class Finding(BaseModel):
     line: int = 1
     column: int = 1
     replacement: str | None = None
+    # Which channel's variant the finding is about (a post on several channels is checked per channel).
+    channel_id: str | None = None
 
     @property
     def blocks_approval(self) -> bool:

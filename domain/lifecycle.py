@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from domain.approval import ResolvedPolicy
 from domain.brand import Finding
 from domain.content import Variant
-from domain.status import AuditAction, Decision, LatePolicy, PostStatus, ResumePolicy
+from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
 
 
 def workflow_id_for(post_id: str) -> str:
@@ -63,6 +63,8 @@ class LifecycleInput(BaseModel):
     post_id: str
     workspace_id: str
     channel_id: str
+    # Every channel the post targets, channel_id first; empty in workflows started before many channels.
+    channel_ids: list[str] = []
     author: str
     revision: RevisionRef
     publish_at: datetime
@@ -77,6 +79,8 @@ class LifecycleInput(BaseModel):
 class BrandCheckRequest(BaseModel):
     workspace_id: str
     channel_id: str
+    # Each is checked with its own variant and rules; empty: channel_id alone.
+    channel_ids: list[str] = []
     revision: RevisionRef
     before: list[TransitionRecord] = []
     # The check's own entry; the activity fills in its status and findings.
@@ -92,6 +96,7 @@ class BrandCheckResult(BaseModel):
 class ReviseRequest(BaseModel):
     actor: str
     text: str
+    variants: list[Variant] = []
     comment: str = ""
 
 
@@ -124,6 +129,7 @@ class Resume(BaseModel):
 
 class RetryRequest(BaseModel):
     actor: str
+    channel_id: str | None = Field(default=None, description="retry this channel only; none: every failed one")
 
 
 class WithdrawRequest(BaseModel):
@@ -181,6 +187,17 @@ class MetricsSnapshot(BaseModel):
     replies: int
 
 
+class ChannelState(BaseModel):
+    """One channel of a post: its own publication, failure and metrics."""
+
+    channel_id: str
+    status: ChannelStatus = ChannelStatus.WAITING
+    publication: Publication | None = None
+    published_at: datetime | None = Field(default=None, description="the workflow's time of publishing")
+    failure: str | None = None
+    metrics: list[MetricsSnapshot] = []
+
+
 class LifecycleState(BaseModel):
     """The whole live state of one post; what the `state` query returns and continue-as-new carries."""
 
@@ -201,6 +218,12 @@ class LifecycleState(BaseModel):
     next_seq: int = 1
     findings: list[Finding] = []
     decisions: list[DecisionOutcome] = []
+    # Per channel; the three fields below sum them up (the first channel's publication, every snapshot,
+    # every failure) for clients that know one channel.
+    channels: list[ChannelState] = []
     publication: Publication | None = None
     metrics: list[MetricsSnapshot] = []
     failure: str | None = None
+
+    def channel(self, channel_id: str) -> ChannelState | None:
+        return next((c for c in self.channels if c.channel_id == channel_id), None)

@@ -21,6 +21,17 @@ class PostStatus(StrEnum):
     DONE = "done"
 
 
+class ChannelStatus(StrEnum):
+    """Where one channel of a post stands once publishing has started."""
+
+    WAITING = "waiting"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"  # out, metrics still to come
+    PUBLISH_FAILED = "publish_failed"
+    WITHDRAWN = "withdrawn"  # given up after a failure, by a person
+    DONE = "done"  # out, follow-up complete
+
+
 class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
@@ -38,6 +49,9 @@ class AuditAction(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     PUBLISHED = "published"
     PUBLISH_FAILED = "publish_failed"
+    # A post on several channels: one channel's outcome (the post-level entries sum them up).
+    CHANNEL_PUBLISHED = "channel_published"
+    CHANNEL_PUBLISH_FAILED = "channel_publish_failed"
     PUBLISH_RETRIED = "publish_retried"
     METRICS_COLLECTED = "metrics_collected"
     METRICS_MISSED = "metrics_missed"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+from pydantic import TypeAdapter
 from sqlmodel import Session, col, select
 
+from domain.content import Variant
 from domain.lifecycle import RevisionRef
 from store.tables import Post, Revision
+
+_VARIANTS = TypeAdapter(list[Variant])
 
 
 def add_post(session: Session, post: Post, first: RevisionRef) -> Post:
@@ -29,6 +35,7 @@ def add_revision(session: Session, post_id: str, revision: RevisionRef) -> bool:
             post_id=post_id,
             number=revision.number,
             text=revision.text,
+            variants=_VARIANTS.dump_json(revision.variants).decode(),
             content_hash=revision.content_hash,
             author=revision.author,
         )
@@ -74,4 +81,19 @@ def latest_revision_ref(session: Session, post_id: str) -> RevisionRef:
     row = latest_revision(session, post_id)
     if row is None:
         raise LookupError(f"post {post_id} has no revision")
-    return RevisionRef(number=row.number, text=row.text, content_hash=row.content_hash, author=row.author)
+    return revision_ref(row)
+
+
+def revision_ref(row: Revision) -> RevisionRef:
+    return RevisionRef(
+        number=row.number,
+        text=row.text,
+        content_hash=row.content_hash,
+        author=row.author,
+        variants=_VARIANTS.validate_json(row.variants or "[]"),
+    )
+
+
+def channel_ids(post: Post) -> list[str]:
+    """Every channel the post targets, its first channel first (posts from before many channels have one)."""
+    return json.loads(post.channel_ids or "[]") or [post.channel_id]

@@ -46,15 +46,32 @@ def channels(session: Session, workspace_id: str) -> list[Channel]:
     return list(session.exec(select(Channel).where(Channel.workspace_id == workspace_id)))
 
 
-def approval_policy(session: Session, workspace_id: str, channel_id: str) -> ApprovalPolicy:
-    """The channel's own policy if it has one, else the workspace's, else one step for any approver."""
-    channel = session.get(Channel, channel_id)
-    if channel is not None and channel.approval_policy:
-        return ApprovalPolicy.model_validate_json(channel.approval_policy)
+def approval_policy(session: Session, workspace_id: str, channel_ids: list[str]) -> ApprovalPolicy:
+    """The policy a post on these channels must meet: each channel's own policy if it has one, else the
+    workspace's, else one step for any approver. A post on channels with different policies meets all of
+    them: their steps in channel order (a step two policies share is signed once)."""
     workspace = session.get(Workspace, workspace_id)
-    if workspace is not None and workspace.approval_policy:
-        return ApprovalPolicy.model_validate_json(workspace.approval_policy)
-    return ApprovalPolicy()
+    default = (
+        ApprovalPolicy.model_validate_json(workspace.approval_policy)
+        if workspace is not None and workspace.approval_policy
+        else ApprovalPolicy()
+    )
+    policies: list[ApprovalPolicy] = []
+    for channel_id in channel_ids:
+        channel = session.get(Channel, channel_id)
+        policy = (
+            ApprovalPolicy.model_validate_json(channel.approval_policy)
+            if channel is not None and channel.approval_policy
+            else default
+        )
+        if policy not in policies:
+            policies.append(policy)
+    if len(policies) <= 1:
+        return policies[0] if policies else default
+    steps = []
+    for policy in policies:
+        steps += [step for step in policy.steps if step not in steps]
+    return ApprovalPolicy(steps=steps, distinct_signers=any(p.distinct_signers for p in policies))
 
 
 def member_roles(session: Session, workspace_id: str) -> dict[str, str]:

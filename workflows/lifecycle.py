@@ -6,8 +6,9 @@ submit -> brand check -> (changes needed -> revise)* -> approval -> timer to pub
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.lifecycle import (
         BrandCheckRequest,
         BrandCheckResult,
+        ChannelState,
         DecideRequest,
         DecisionOutcome,
         LifecycleInput,
@@ -38,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         WithdrawRequest,
     )
-    from domain.status import AuditAction, Decision, LatePolicy, PostStatus, ResumePolicy
+    from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
     from workflows.search_attributes import POST_STATUS
 
 DB_TIMEOUT = timedelta(seconds=30)
@@ -83,7 +85,12 @@ class PostLifecycle:
             paused=inp.paused,
             followup_offsets=sorted(inp.followup_offsets),
             next_seq=inp.first_seq,
+            channels=[ChannelState(channel_id=c) for c in (inp.channel_ids or [inp.channel_id])],
         )
+        # One channel keeps the entries and statuses of the single-channel lifecycle, so histories replay.
+        self._many = len(self.state.channels) > 1
+        self._retry_channels: set[str] = set()
+        self._projected = PostStatus.BRAND_CHECK  # the status the last entry of the publish phase wrote
         self._revised_by: str | None = None
         self._withdrawn_by: str | None = None
         self._retry_by: str | None = None
@@ -125,8 +132,9 @@ class PostLifecycle:
         revision = RevisionRef(
             number=self.state.revision.number + 1,
             text=req.text,
-            content_hash=content_hash(req.text),
+            content_hash=content_hash(req.text, req.variants),
             author=req.actor,
+            variants=req.variants,
         )
         # Everything the main loop looks at changes before the first await, so a timer firing while the
         # revision is being stored can never publish the old text or keep an approval of it.
@@ -161,7 +169,14 @@ class PostLifecycle:
             )
         if not req.text.strip():
             raise ApplicationError("the revised text is empty", type="InvalidInput")
-        if content_hash(req.text) == self.state.revision.content_hash:
+        targets = {c.channel_id for c in self.state.channels}
+        strangers = sorted({v.channel_id for v in req.variants} - targets)
+        if strangers:
+            raise ApplicationError(
+                f"variants for {', '.join(strangers)}, which this post does not target ({', '.join(sorted(targets))})",
+                type="InvalidInput",
+            )
+        if content_hash(req.text, req.variants) == self.state.revision.content_hash:
             raise ApplicationError("the revision changes nothing", type="InvalidInput")
 
     @workflow.update
@@ -196,9 +211,22 @@ class PostLifecycle:
     async def withdraw(self, req: WithdrawRequest) -> LifecycleState:
         """Take the post back before it is published; the lifecycle ends here."""
         self._check_withdraw(req)
-        self._withdrawn_by = req.actor
-        self._set_status(PostStatus.WITHDRAWN)
-        await self._write([self._record(AuditAction.WITHDRAWN, req.actor, detail={"reason": req.reason})])
+        detail: dict[str, Any] = {"reason": req.reason}
+        if self.state.status is PostStatus.PUBLISH_FAILED:
+            # The channels that failed are given up; any that went out stay out and are followed up.
+            given_up = [c for c in self.state.channels if c.status is ChannelStatus.PUBLISH_FAILED]
+            for channel in given_up:
+                channel.status = ChannelStatus.WITHDRAWN
+            if self._many:
+                detail["channels"] = [c.channel_id for c in given_up]
+            self._set_status(self._aggregate())
+            if self.state.status is PostStatus.WITHDRAWN:
+                self._withdrawn_by = req.actor
+        else:
+            self._withdrawn_by = req.actor
+            self._set_status(PostStatus.WITHDRAWN)
+        self._projected = self.state.status
+        await self._write([self._record(AuditAction.WITHDRAWN, req.actor, detail=detail)])
         return self.state
 
     @withdraw.validator
@@ -213,9 +241,21 @@ class PostLifecycle:
     async def retry_publish(self, req: RetryRequest) -> LifecycleState:
         """Publish again after a permanent failure whose cause is fixed (same key: never a duplicate)."""
         self._check_retry(req)
+        retried = [
+            c
+            for c in self.state.channels
+            if c.status is ChannelStatus.PUBLISH_FAILED and req.channel_id in (None, c.channel_id)
+        ]
+        detail: dict[str, Any] = {"after": "; ".join(c.failure or "" for c in retried)}
+        for channel in retried:
+            channel.status = ChannelStatus.PUBLISHING
+            self._retry_channels.add(channel.channel_id)
+        if self._many:
+            detail["channels"] = [c.channel_id for c in retried]
         self._retry_by = req.actor
-        self._set_status(PostStatus.PUBLISHING)
-        await self._write([self._record(AuditAction.PUBLISH_RETRIED, req.actor, detail={"after": self.state.failure})])
+        self._set_status(self._aggregate())
+        self._projected = self.state.status
+        await self._write([self._record(AuditAction.PUBLISH_RETRIED, req.actor, detail=detail)])
         return self.state
 
     @retry_publish.validator
@@ -225,6 +265,14 @@ class PostLifecycle:
                 f"post is {self.state.status.value}; only a post whose publishing failed can be retried",
                 type="InvalidState",
             )
+        if req.channel_id is not None:
+            channel = self.state.channel(req.channel_id)
+            failed = [c.channel_id for c in self.state.channels if c.status is ChannelStatus.PUBLISH_FAILED]
+            if channel is None or channel.status is not ChannelStatus.PUBLISH_FAILED:
+                raise ApplicationError(
+                    f"channel {req.channel_id} has no failed publication to retry; failed: {', '.join(failed)}",
+                    type="InvalidState",
+                )
 
     @workflow.update
     async def decide(self, req: DecideRequest) -> DecisionOutcome:
@@ -324,10 +372,12 @@ class PostLifecycle:
                 break
             self._revised_by = None
 
-        publication = await self._publish()
-        if publication is not None:
-            # Follow-up times count from our own clock at publishing, not the platform's.
-            await self._follow_up(publication, published_at=workflow.now())
+        self._set_status(PostStatus.PUBLISHING)
+        self._projected = PostStatus.PUBLISHING
+        for channel in self.state.channels:
+            channel.status = ChannelStatus.PUBLISHING
+        # Each channel publishes, fails, is retried and is followed up on its own.
+        await asyncio.gather(*(self._channel_life(c) for c in self.state.channels))
         return await self._finish()
 
     async def _brand_check(self, submitted_by: str | None) -> None:
@@ -338,6 +388,7 @@ class PostLifecycle:
         request = BrandCheckRequest(
             workspace_id=self.state.workspace_id,
             channel_id=self.state.channel_id,
+            channel_ids=[c.channel_id for c in self.state.channels] if self._many else [],
             revision=self.state.revision,
             before=before,
             checked=checked,
@@ -440,30 +491,40 @@ class PostLifecycle:
             await self._write([record.model_copy(update={"publish_at": self.state.publish_at})])
         # ResumePolicy.PUBLISH: the time has come; the caller's loop publishes now.
 
-    async def _publish(self) -> Publication | None:
-        """Publish; after a permanent failure, wait for a retry (once the cause is fixed) or a withdrawal."""
-        while True:
-            publication = await self._publish_once()
-            if publication is not None:
-                return publication
+    async def _channel_life(self, channel: ChannelState) -> None:
+        """Publish on one channel; after a permanent failure wait for a retry (once the cause is fixed) or
+        a withdrawal; once out, collect its metrics at each follow-up offset."""
+        while not await self._publish_once(channel):
             # Histories from before the retry existed ended the workflow here.
             if not workflow.patched(PATCH_RETRY_AFTER_FAILURE):
-                return None
-            await self._rest_until(lambda: self._retry_by is not None or self._withdrawn_by is not None)
-            if self._withdrawn_by is not None:
-                return None
+                return
+            await self._rest_until(
+                lambda: channel.channel_id in self._retry_channels or channel.status is ChannelStatus.WITHDRAWN
+            )
+            if channel.status is ChannelStatus.WITHDRAWN:
+                return
+            self._retry_channels.discard(channel.channel_id)
             self._retry_by = None
+        await self._follow_up(channel)
 
-    async def _publish_once(self) -> Publication | None:
-        self._set_status(PostStatus.PUBLISHING)
-        record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
+    async def _publish_once(self, channel: ChannelState) -> bool:
+        channel.status = ChannelStatus.PUBLISHING
+        self._set_status(self._aggregate())
+        if self._many:
+            record = self._record(
+                AuditAction.CHANNEL_PUBLISHED,
+                "system",
+                status=self._aggregate(assuming={channel.channel_id: ChannelStatus.PUBLISHED}),
+            )
+        else:
+            record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
         try:
             publication: Publication = await workflow.execute_activity(
                 names.PUBLISH,
                 PublishRequest(
                     post_id=self.state.post_id,
                     workspace_id=self.state.workspace_id,
-                    channel_id=self.state.channel_id,
+                    channel_id=channel.channel_id,
                     revision=self.state.revision,
                     record=record,
                 ),
@@ -473,16 +534,36 @@ class PostLifecycle:
             )
         except ActivityError as err:
             reason = str(err.cause) if err.cause else str(err)
-            self.state.failure = reason
-            self._set_status(PostStatus.PUBLISH_FAILED)
-            await self._write([self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})])
-            return None
-        self.state.publication = publication
-        self.state.failure = None
-        self._set_status(PostStatus.PUBLISHED)
-        return publication
+            channel.status = ChannelStatus.PUBLISH_FAILED
+            channel.failure = reason
+            self._sum_up_channels()
+            self._set_status(self._aggregate())
+            if self._many:
+                failed = self._record(
+                    AuditAction.CHANNEL_PUBLISH_FAILED,
+                    "system",
+                    detail={"channel_id": channel.channel_id, "reason": reason},
+                )
+            else:
+                failed = self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})
+            self._projected = failed.status
+            await self._write([failed])
+            await self._settle()
+            return False
+        channel.status = ChannelStatus.PUBLISHED
+        channel.publication = publication
+        # Follow-up times count from our own clock at publishing, not the platform's.
+        channel.published_at = workflow.now()
+        channel.failure = None
+        self._sum_up_channels()
+        self._set_status(self._aggregate())
+        self._projected = record.status
+        await self._settle()
+        return True
 
-    async def _follow_up(self, publication: Publication, published_at: datetime) -> None:
+    async def _follow_up(self, channel: ChannelState) -> None:
+        publication, published_at = channel.publication, channel.published_at
+        assert publication is not None and published_at is not None
         offsets = self.state.followup_offsets
         for i, offset in enumerate(offsets):
             last = i == len(offsets) - 1
@@ -490,7 +571,7 @@ class PostLifecycle:
             if wait > timedelta(0):
                 self._index_status()
                 await workflow.sleep(wait)
-            status = PostStatus.DONE if last else PostStatus.PUBLISHED
+            status = self._aggregate(assuming={channel.channel_id: ChannelStatus.DONE if last else channel.status})
             record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
             try:
                 snapshot: MetricsSnapshot = await workflow.execute_activity(
@@ -508,19 +589,58 @@ class PostLifecycle:
                 )
             except ActivityError as err:
                 # A missed snapshot is worth an audit line, not a failed post: the post went out.
-                await self._write(
-                    [
-                        self._record(
-                            AuditAction.METRICS_MISSED,
-                            "system",
-                            status=status,
-                            detail={"offset_seconds": offset, "reason": str(err.cause or err)},
-                        )
-                    ]
+                missed = self._record(
+                    AuditAction.METRICS_MISSED,
+                    "system",
+                    status=status,
+                    detail={
+                        "channel_id": channel.channel_id,
+                        "offset_seconds": offset,
+                        "reason": str(err.cause or err),
+                    },
                 )
+                await self._write([missed])
                 continue
+            channel.metrics.append(snapshot)
             self.state.metrics.append(snapshot)
-        self._set_status(PostStatus.DONE)
+        channel.status = ChannelStatus.DONE
+        self._projected = self._aggregate()
+        self._set_status(self._aggregate())
+
+    def _aggregate(self, assuming: dict[str, ChannelStatus] | None = None) -> PostStatus:
+        """The post's status from its channels' (with some channels' statuses supposed)."""
+        statuses = {(assuming or {}).get(c.channel_id, c.status) for c in self.state.channels}
+        statuses.discard(ChannelStatus.WITHDRAWN)
+        if statuses & {ChannelStatus.WAITING, ChannelStatus.PUBLISHING}:
+            return PostStatus.PUBLISHING
+        if ChannelStatus.PUBLISH_FAILED in statuses:
+            return PostStatus.PUBLISH_FAILED
+        if not statuses:
+            return PostStatus.WITHDRAWN
+        if ChannelStatus.PUBLISHED in statuses:
+            return PostStatus.PUBLISHED
+        return PostStatus.DONE
+
+    def _sum_up_channels(self) -> None:
+        published = [c.publication for c in self.state.channels if c.publication is not None]
+        self.state.publication = published[0] if published else None
+        failures = [
+            f"{c.channel_id}: {c.failure}" if self._many else c.failure for c in self.state.channels if c.failure
+        ]
+        self.state.failure = "; ".join(failures) if failures else None
+
+    async def _settle(self) -> None:
+        """A post on several channels: when the channels together moved the post's status (all out, or out
+        but for failures), say so in one post-level entry."""
+        status = self._aggregate()
+        if not self._many or status is self._projected or status is PostStatus.PUBLISHING:
+            return
+        self._projected = status
+        outcome = {c.channel_id: c.status.value for c in self.state.channels}
+        if status is PostStatus.PUBLISH_FAILED:
+            await self._write([self._record(AuditAction.PUBLISH_FAILED, "system", detail={"channels": outcome})])
+        elif status is PostStatus.PUBLISHED:
+            await self._write([self._record(AuditAction.PUBLISHED, "system", detail={"channels": outcome})])
 
     async def _finish(self) -> LifecycleState:
         await workflow.wait_condition(workflow.all_handlers_finished)

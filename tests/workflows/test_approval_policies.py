@@ -42,7 +42,7 @@ def set_policy(engine: Engine, policy: ApprovalPolicy) -> None:
 
 async def awaiting(env: WorkflowEnvironment, engine: Engine, tq: str, text: str = "Policy test"):
     now = await env.get_current_time()
-    post = create_draft(engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now)
+    post = create_draft(engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now)
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[60])
     return post, handle, await wait_for(handle, PostStatus.AWAITING_APPROVAL, env)
 
@@ -138,7 +138,7 @@ async def test_request_changes_goes_back_to_the_editor(time_env, seeded, worker)
 async def test_a_policy_nobody_can_meet_is_refused_at_submit(time_env, seeded, worker):
     set_policy(seeded, ApprovalPolicy(steps=[ApprovalStep(name="board", users=["ed"], quorum="any")]))
     now = await time_env.get_current_time()
-    post = create_draft(seeded, workspace_id="acme", channel_id="sbx", author="ed", text="x", publish_at=now)
+    post = create_draft(seeded, workspace_id="acme", channel_ids=["sbx"], author="ed", text="x", publish_at=now)
     with pytest.raises(ServiceError) as err:
         await submit(time_env.client, seeded, post.id, task_queue=worker, followup_offsets=[60])
     assert err.value.status == 422 and "board" in err.value.message

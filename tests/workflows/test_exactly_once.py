@@ -36,7 +36,7 @@ async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_qu
 
 async def approved(env: WorkflowEnvironment, engine: Engine, tq: str, text: str):
     now = await env.get_current_time()
-    post = create_draft(engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now)
+    post = create_draft(engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now)
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[60])
     state = await until(handle, env, PostStatus.AWAITING_APPROVAL)
     decision = DecideRequest(actor="ann", decision=Decision.APPROVE, content_hash=state.revision.content_hash)

@@ -47,7 +47,7 @@ async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_qu
 async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None):
     now = await env.get_current_time()
     post = create_draft(
-        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
+        engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now + publish_in
     )
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=offsets or [HOUR, DAY, 7 * DAY])
     return post, handle
@@ -321,7 +321,7 @@ async def approved(env, engine, tq, text, *, publish_in, late_policy=None, offse
 
     now = await env.get_current_time()
     post = create_draft(
-        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
+        engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now + publish_in
     )
     handle = await submit(
         env.client, engine, post.id, task_queue=tq, followup_offsets=list(offsets), late_policy=late_policy

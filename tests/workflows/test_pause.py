@@ -32,7 +32,7 @@ async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_qu
 async def scheduled(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, publish_in: timedelta):
     now = await env.get_current_time()
     post = create_draft(
-        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=now + publish_in
+        engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now + publish_in
     )
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[60])
     state = await until(handle, env, lambda s: s.status is PostStatus.AWAITING_APPROVAL)
@@ -129,7 +129,7 @@ async def test_a_pause_survives_a_worker_restart(dev_env, seeded, sandbox, task_
 
 async def scheduled_on(env, engine, tq, text, publish_in):
     post = create_draft(
-        engine, workspace_id="acme", channel_id="sbx", author="ed", text=text, publish_at=datetime.now(UTC) + publish_in
+        engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=datetime.now(UTC) + publish_in
     )
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[1])
     state = await until_real(handle, lambda s: s.status is PostStatus.AWAITING_APPROVAL)
