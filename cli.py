@@ -9,10 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from brand.cli import brand_app
+from commands.admin import admin_app
+from commands.audit import audit_app
+from commands.channels import channels_app
 from settings import Settings
 
 app = typer.Typer(help="postgate: a durable approval engine for social media posts.", no_args_is_help=True)
 app.add_typer(brand_app, name="brand", help="Check posts against a Vale-compatible style and social rules.")
+app.add_typer(admin_app, name="admin", help="Create accounts and API tokens directly in the database.")
+app.add_typer(audit_app, name="audit", help="Verify, sign, reconcile and export the audit chain.")
+app.add_typer(channels_app, name="channels", help="Manage channels and their credentials; rotate the credential key.")
 
 
 def _settings(**overrides: Any) -> Settings:

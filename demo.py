@@ -39,11 +39,12 @@ def demo_settings(data_dir: Path) -> Settings:
 
 
 class Step:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str]) -> None:
         self.http = http
+        self.tokens = tokens  # user id -> API token
 
-    async def call(self, method: str, path: str, user: str | None, body: Any = None, expect: int = 200) -> Any:
-        headers = {"X-Postgate-User": user} if user else {}
+    async def call(self, method: str, path: str, user: str, body: Any = None, expect: int = 200) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[user]}"}
         response = await self.http.request(method, path, json=body, headers=headers)
         if response.status_code != expect:
             raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
@@ -64,24 +65,21 @@ def say(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-async def drive(base_url: str) -> list[dict[str, Any]]:
+async def drive(base_url: str, ada_token: str) -> list[dict[str, Any]]:
+    """The demo over HTTP, as `ada`, an account without a workspace yet (`postgate admin create-user`)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-        s = Step(http)
-        say("creating workspace 'acme' (banned word: 'guaranteed'), admin 'ada', editor 'ed', approver 'ann'")
+        s = Step(http, {"ada": ada_token})
+        say("ada creates workspace 'acme' (banned word: 'guaranteed') and adds editor 'ed' and approver 'ann'")
         await s.call(
             "POST",
             "/workspaces",
-            None,
-            {
-                "id": "acme",
-                "name": "Acme Outdoor",
-                "banned_words": ["guaranteed"],
-                "admin": {"id": "ada", "name": "Ada"},
-            },
+            "ada",
+            {"id": "acme", "name": "Acme Outdoor", "banned_words": ["guaranteed"]},
             201,
         )
-        await s.call("POST", "/workspaces/acme/users", "ada", {"id": "ed", "name": "Ed", "role": "editor"}, 201)
-        await s.call("POST", "/workspaces/acme/users", "ada", {"id": "ann", "name": "Ann", "role": "approver"}, 201)
+        for user, role in (("ed", "editor"), ("ann", "approver")):
+            body = {"id": user, "name": user.title(), "role": role}
+            s.tokens[user] = (await s.call("POST", "/workspaces/acme/users", "ada", body, 201))["token"]
         await s.call(
             "POST",
             "/workspaces/acme/channels",
@@ -158,6 +156,18 @@ def print_trail(entries: list[dict[str, Any]]) -> None:
             print(f"{'':>5}{counts}")
 
 
+def _first_admin(settings: Settings) -> str:
+    """ada's account and token, made in the database as `postgate admin create-user` does."""
+    from commands.admin import create_account
+    from store.engine import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return create_account(engine, "ada", "Ada").token
+    finally:
+        engine.dispose()
+
+
 async def run_demo() -> int:
     from embedded import run_dev
 
@@ -173,7 +183,7 @@ async def run_demo() -> int:
                 waiter.cancel()
                 await stack
                 return 1
-            entries = await drive(f"http://{settings.api_host}:{settings.api_port}")
+            entries = await drive(f"http://{settings.api_host}:{settings.api_port}", _first_admin(settings))
             print_trail(entries)
             print(f"\ndemo finished in {time.monotonic() - started:.1f}s")
             return 0

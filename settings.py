@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -31,6 +31,27 @@ class Settings(BaseSettings):
         default=[3600, 86400, 604800],
         description="seconds after publishing at which metrics are collected",
     )
+    credential_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="channel credential keys, 'key_id=base64 key' separated by commas; empty = a local key file",
+    )
+    credential_key_id: str = Field(default="", description="which of credential_keys encrypts; empty = the first")
+    platform_concurrency: dict[str, int] = Field(
+        default={}, description='calls in flight per platform in one worker, JSON e.g. {"x": 2}; others default'
+    )
+    publish_rate_per_minute: dict[str, float] = Field(
+        default={}, description='publishes per minute per channel, by platform, JSON e.g. {"linkedin": 5}'
+    )
+    audit_signing_key_file: str = Field(
+        default="", description="Ed25519 key signing audit checkpoints; empty = audit-signing.key in data_dir"
+    )
+    audit_checkpoint_every: int = Field(default=100, ge=1, description="sign a checkpoint every N audit entries")
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
+    smtp_port: int = 25
+    smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one")
+    smtp_password: SecretStr | None = None
 
     @field_validator("followup_offsets", mode="before")
     @classmethod
@@ -54,6 +75,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'postgate.db').resolve()}"
+
+    @cached_property
+    def resolved_audit_signing_key_file(self) -> Path:
+        return Path(self.audit_signing_key_file) if self.audit_signing_key_file else self.data_dir / "audit-signing.key"
 
     @cached_property
     def resolved_sandbox_url(self) -> str:

@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import names
+from activities.channel_access import ChannelAccess
 from activities.channels import ChannelAdapters, classified
 from domain.lifecycle import MetricsRequest, MetricsSnapshot
 from store.engine import transaction
@@ -27,7 +28,9 @@ class MetricsActivities:
     @activity.defn(name=names.COLLECT_METRICS)
     async def collect_metrics(self, req: MetricsRequest) -> MetricsSnapshot:
         channel = await asyncio.to_thread(self._channel, req.channel_id)
-        metrics = await classified(self._adapters.for_channel(channel).metrics(req.external_id))
+        # A disabled channel still reports on what it published; one that needs reconnecting cannot.
+        access = await ChannelAccess.open(self._adapters, self._engine, channel, publishing=False)
+        metrics = await classified(access.call(lambda adapter: adapter.metrics(req.external_id)))
         snapshot = MetricsSnapshot(
             channel_id=req.channel_id,
             external_id=req.external_id,

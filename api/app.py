@@ -11,7 +11,11 @@ from temporalio.client import Client
 
 from api.deps import AppContext
 from api.errors import install_error_handlers
+from api.routes_audit import router as audit_router
+from api.routes_auth import router as auth_router
 from api.routes_brand import router as brand_router
+from api.routes_channels import router as channels_router
+from api.routes_notifications import router as notifications_router
 from api.routes_pause import router as pause_router
 from api.routes_posts import router as posts_router
 from api.routes_workspaces import router as workspaces_router
@@ -19,17 +23,22 @@ from settings import Settings
 
 DESCRIPTION = """postgate carries every social post through one durable workflow:
 draft, brand check, approval, scheduled publish, performance follow-up.
-Until real authentication lands, say who you are with the `X-Postgate-User` header."""
+Authenticate with `Authorization: Bearer pg_...` (`postgate admin create-user` prints the first token,
+`POST /me/tokens` makes more) or log in with `POST /auth/login` (session cookie plus `X-CSRF-Token`)."""
 
 
 def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     app = FastAPI(title="postgate", version="0.1.0", description=DESCRIPTION)
     app.state.ctx = AppContext(settings=settings, engine=engine, client=client)
     install_error_handlers(app)
+    app.include_router(auth_router)
     app.include_router(workspaces_router)
+    app.include_router(channels_router)
     app.include_router(posts_router)
     app.include_router(brand_router)
     app.include_router(pause_router)
+    app.include_router(audit_router)
+    app.include_router(notifications_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, bool]:

@@ -77,8 +77,7 @@ async def upload_style(
 ) -> StylePublic:
     """Upload a Vale style (a zip of the style folder with config/vocabularies, or one YAML document) and
     make it the workspace's style. Every later brand check uses it and records its version."""
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+    require_role(own_workspace(user, workspace_id), "admin")
     data = await request.body()
     if len(data) > MAX_STYLE_BYTES:
         raise ServiceError(413, "too_large", f"a style may be at most {MAX_STYLE_BYTES} bytes")
@@ -132,8 +131,7 @@ def set_social_rules(
     workspace_id: str, ctx: ContextDep, user: CurrentUser, body: Annotated[dict[str, Any], Body()]
 ) -> SocialRules:
     """Replace the workspace's social rules (hashtags, links, UTM, disclosure, alt text, claims, length)."""
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+    require_role(own_workspace(user, workspace_id), "admin")
     try:
         rules = SocialRules.model_validate(body)
     except ValidationError as err:

@@ -84,8 +84,7 @@ def _switch_pause(
 @router.post("/pause", response_model=PauseState)
 async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
     """Hold every scheduled post before its publish starts, durably (restarts keep the hold)."""
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+    require_role(own_workspace(user, workspace_id), "admin")
     now = datetime.now(UTC)
     # The database first: posts submitted from now on start paused, so none slips between the two.
     await asyncio.to_thread(
@@ -99,8 +98,7 @@ async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: Curre
 
 @router.post("/resume", response_model=PauseState)
 async def resume(workspace_id: str, body: ResumeBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+    require_role(own_workspace(user, workspace_id), "admin")
     detail = body.model_dump(mode="json")
     now = datetime.now(UTC)
     await asyncio.to_thread(_switch_pause, ctx, workspace_id, pausing=False, actor=user.id, at=now, detail=detail)

@@ -11,7 +11,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import ContextDep, CurrentUser, require_role
+from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.schemas import (
     AuditEntryPublic,
     AuditTrail,
@@ -41,7 +41,7 @@ from domain.status import PostStatus
 from store.engine import transaction
 from store.posts import channel_ids, get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
-from store.tables import Post, User
+from store.tables import Post
 from store.workspaces import get_channel, get_workspace
 from workflows.lifecycle import PostLifecycle
 
@@ -49,17 +49,22 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 QUERY_TIMEOUT = timedelta(seconds=5)
 
 
-def _load_visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
+def _load_visible_post(ctx: ContextDep, user: Actor, post_id: str, *roles: str) -> Post:
+    """The post if the user is a member of its workspace (404 otherwise) with one of the roles, if any (403)."""
     with transaction(ctx.engine) as session:
         post = get_post(session, post_id)
-    if post is None or post.workspace_id != user.workspace_id:
-        raise HTTPException(404, f"post '{post_id}' not found")
+    not_found = f"post '{post_id}' not found"
+    if post is None:
+        raise HTTPException(404, not_found)
+    member = own_workspace(user, post.workspace_id, not_found=not_found)
+    if roles:
+        require_role(member, *roles)
     return post
 
 
-async def _visible_post(ctx: ContextDep, user: User, post_id: str) -> Post:
-    """The post if the user's workspace owns it (404 otherwise), read off the event loop."""
-    return await asyncio.to_thread(_load_visible_post, ctx, user, post_id)
+async def _visible_post(ctx: ContextDep, user: Actor, post_id: str, *roles: str) -> Post:
+    """_load_visible_post, off the event loop."""
+    return await asyncio.to_thread(_load_visible_post, ctx, user, post_id, *roles)
 
 
 def _require_submitted(post: Post, refusal: str) -> None:
@@ -125,22 +130,24 @@ async def _submit(ctx: ContextDep, post_id: str) -> None:
 @router.post("", status_code=201, response_model=PostPublic)
 async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Create a draft (and submit it at once with `submit: true`)."""
-    require_role(user, "editor")
 
     def make() -> Post:
+        if body.workspace_id is not None:
+            require_role(own_workspace(user, body.workspace_id), "editor")
         with transaction(ctx.engine) as session:
-            unknown = [
-                channel_id
-                for channel_id in body.channel_ids
-                if (channel := get_channel(session, channel_id)) is None or channel.workspace_id != user.workspace_id
-            ]
-        if unknown:
+            found = {channel_id: get_channel(session, channel_id) for channel_id in body.channel_ids}
+        # Without workspace_id the channels say where the post goes; another workspace's channel is unknown.
+        mine = [c.workspace_id for c in found.values() if c is not None and c.workspace_id in user.memberships]
+        workspace_id = body.workspace_id or (mine[0] if mine else None)
+        unknown = [c for c, row in found.items() if row is None or row.workspace_id != workspace_id]
+        if workspace_id is None or unknown:
             raise ServiceError(
                 422, "unknown_channel", f"channel(s) {', '.join(repr(c) for c in unknown)} not in your workspace"
             )
+        require_role(own_workspace(user, workspace_id), "editor")
         return create_draft(
             ctx.engine,
-            workspace_id=user.workspace_id,
+            workspace_id=workspace_id,
             channel_ids=body.channel_ids,
             author=user.id,
             text=body.text,
@@ -158,8 +165,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
 @router.post("/{post_id}/submit", status_code=202, response_model=PostPublic)
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
-    require_role(user, "editor")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor")
     await _submit(ctx, post.id)
     return await _view(ctx, post, submitted=True)
 
@@ -167,8 +173,7 @@ async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 @router.post("/{post_id}/revisions", status_code=201, response_model=RevisionPublic)
 async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: CurrentUser) -> RevisionPublic:
     """A new revision. A submitted post is checked again and needs approval again."""
-    require_role(user, "editor")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor")
     if post.status == PostStatus.DRAFT.value:
         ref = await asyncio.to_thread(
             revise_draft, ctx.engine, post, actor=user.id, text=body.text, variants=body.variants
@@ -190,8 +195,7 @@ async def decide(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> PostPublic:
     """Approve or reject the revision whose content hash you reviewed."""
-    require_role(user, "approver")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "approver")
     _require_submitted(post, "submit it before deciding")
     handle = _handle(ctx, post_id)
     await handle.execute_update(
@@ -205,8 +209,7 @@ async def decide(
 @router.post("/{post_id}/schedule", response_model=PostPublic)
 async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Move the publish time (before publishing starts). A post on hold is scheduled again."""
-    require_role(user, "editor")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor")
     publish_at = body.utc()
     if post.status == PostStatus.DRAFT.value:
         assert publish_at is not None
@@ -223,8 +226,7 @@ async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: Cu
 @router.post("/{post_id}/publish-now", response_model=PostPublic)
 async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Publish an approved post at once instead of at its time (it still needs its approval)."""
-    require_role(user, "editor", "approver")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor", "approver")
     _require_submitted(post, "submit it and have it approved first")
     await _handle(ctx, post_id).execute_update(PostLifecycle.reschedule, RescheduleRequest(actor=user.id))
     return await _view(ctx, post)
@@ -233,8 +235,7 @@ async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 @router.post("/{post_id}/withdraw", response_model=PostPublic)
 async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Take a submitted post back before it is published; its lifecycle ends."""
-    require_role(user, "editor", "approver")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor", "approver")
     _require_submitted(post, "it was never submitted, so there is nothing to withdraw")
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
@@ -249,8 +250,7 @@ async def retry_publish(
     """Publish again after a permanent failure (reconnected account, fixed channel); never a duplicate.
 
     Every failed channel is retried, or only `channel_id`."""
-    require_role(user, "editor", "approver")
-    post = await _visible_post(ctx, user, post_id)
+    post = await _visible_post(ctx, user, post_id, "editor", "approver")
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
     )
@@ -269,9 +269,23 @@ def list_(
     status: PostStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, description="next_cursor of the previous page")] = None,
+    workspace_id: Annotated[
+        str | None, Query(max_length=64, description="required when you belong to several workspaces")
+    ] = None,
 ) -> PostList:
+    if workspace_id is None:
+        if len(user.memberships) > 1:
+            raise ServiceError(
+                422,
+                "workspace_required",
+                f"you belong to several workspaces ({', '.join(sorted(user.memberships))}); add ?workspace_id=",
+            )
+        if not user.memberships:
+            return PostList(posts=[], next_cursor=None)
+        [workspace_id] = user.memberships
+    own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        rows = list_posts(session, user.workspace_id, status.value if status else None, limit + 1, cursor)
+        rows = list_posts(session, workspace_id, status.value if status else None, limit + 1, cursor)
     page = rows[:limit]
     return PostList(
         posts=[PostSummary.from_row(p) for p in page], next_cursor=page[-1].id if len(rows) > limit else None

@@ -1,27 +1,39 @@
-"""Workspaces, members and channels (bootstrap until the auth issue brings real administration)."""
+"""Workspaces and their members; channels: routes_channels.
+
+Accounts are global and belong to workspaces through memberships (one role each). Any authenticated
+user may create a workspace and becomes its admin; the very first account comes from
+`postgate admin create-user`.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
-from api.deps import ContextDep, CurrentUser, require_role
-from api.schemas import (
-    ChannelCreate,
-    ChannelPublic,
-    ChannelSettings,
-    UserCreate,
-    UserPublic,
-    WorkspaceCreate,
-    WorkspacePublic,
-)
+from api.deps import ContextDep, CurrentUser, own_workspace, require_role
+from api.schemas import RoleChange, UserCreate, UserCreated, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
 from domain.approval import ApprovalPolicy
+from store.accounts import (
+    admin_count,
+    get_membership,
+    get_user,
+    members,
+    remove_membership,
+    set_membership,
+    user_by_email,
+)
+from store.accounts import create_user as create_account
+from store.authentication import issue_token
 from store.engine import transaction
-from store.tables import Channel, User, Workspace
-from store.workspaces import add_channel, add_user, add_workspace, channels, get_user, get_workspace, members
+from store.tables import Workspace
+from store.workspaces import add_workspace, get_workspace
+
+__all__ = ["own_workspace", "router"]  # own_workspace: other route modules import it from here
 
 router = APIRouter(tags=["workspaces"])
 
@@ -31,14 +43,12 @@ def _conflict(what: str) -> ServiceError:
 
 
 @router.post("/workspaces", status_code=201, response_model=WorkspacePublic)
-def create_workspace(body: WorkspaceCreate, ctx: ContextDep) -> WorkspacePublic:
-    """Create a workspace and its first admin."""
+def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) -> WorkspacePublic:
+    """Create a workspace; you become its admin."""
     try:
         with transaction(ctx.engine) as session:
             if get_workspace(session, body.id) is not None:
                 raise _conflict(f"workspace '{body.id}'")
-            if get_user(session, body.admin.id) is not None:
-                raise _conflict(f"user '{body.admin.id}'")
             add_workspace(
                 session,
                 Workspace(
@@ -49,85 +59,85 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep) -> WorkspacePublic:
                     time_zone=body.time_zone,
                 ),
             )
-            add_user(session, User(id=body.admin.id, workspace_id=body.id, name=body.admin.name, role="admin"))
+            set_membership(session, user.id, body.id, "admin")
     except IntegrityError as err:
-        raise _conflict(f"workspace '{body.id}' or user '{body.admin.id}'") from err
-    return WorkspacePublic(**body.model_dump(exclude={"admin"}))
+        raise _conflict(f"workspace '{body.id}'") from err
+    return WorkspacePublic(**body.model_dump())
 
 
-def own_workspace(user: User, workspace_id: str) -> None:
-    # Another workspace's objects are not even acknowledged to exist.
-    if user.workspace_id != workspace_id:
-        raise HTTPException(404, f"workspace '{workspace_id}' not found")
-
-
-@router.post("/workspaces/{workspace_id}/users", status_code=201, response_model=UserPublic)
-def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: CurrentUser) -> UserPublic:
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+@router.post("/workspaces/{workspace_id}/users", status_code=201, response_model=UserCreated)
+def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: CurrentUser) -> UserCreated:
+    """Create an account that belongs to this workspace with a role. The answer holds its first API token,
+    shown once: hand it over securely (the user can make their own and revoke this one)."""
+    require_role(own_workspace(user, workspace_id), "admin")
     try:
         with transaction(ctx.engine) as session:
             if get_user(session, body.id) is not None:
                 raise _conflict(f"user '{body.id}'")
-            add_user(session, User(id=body.id, workspace_id=workspace_id, name=body.name, role=body.role))
+            if body.email and user_by_email(session, body.email) is not None:
+                raise ServiceError(409, "already_exists", "another account has this e-mail address")
+            create_account(session, body.id, body.name, email=body.email, password=body.password)
+            set_membership(session, body.id, workspace_id, body.role)
+            token, plain = issue_token(session, body.id, f"created by {user.id}", now=datetime.now(UTC))
     except IntegrityError as err:
         raise _conflict(f"user '{body.id}'") from err
-    return UserPublic(id=body.id, workspace_id=workspace_id, name=body.name, role=body.role)
+    return UserCreated(
+        id=body.id,
+        workspace_id=workspace_id,
+        name=body.name,
+        role=body.role,
+        token=plain,
+        token_expires_at=token.expires_at,
+    )
 
 
 @router.get("/workspaces/{workspace_id}/users", response_model=list[UserPublic])
 def list_users(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        return [UserPublic.model_validate(u, from_attributes=True) for u in members(session, workspace_id)]
+        return [
+            UserPublic(id=u.id, workspace_id=workspace_id, name=u.name, role=role)
+            for u, role in members(session, workspace_id)
+        ]
 
 
-@router.post("/workspaces/{workspace_id}/channels", status_code=201, response_model=ChannelPublic)
-def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
-    try:
-        with transaction(ctx.engine) as session:
-            if session.get(Channel, body.id) is not None:
-                raise _conflict(f"channel '{body.id}'")
-            channel = add_channel(
-                session, Channel(id=body.id, workspace_id=workspace_id, **ChannelPublic.columns(body))
-            )
-            public = ChannelPublic.from_row(channel)
-    except IntegrityError as err:
-        raise _conflict(f"channel '{body.id}'") from err
-    return public
+def _keep_an_admin(session: Session, workspace_id: str, user_id: str, new_role: str | None) -> None:
+    current = get_membership(session, user_id, workspace_id)
+    if current is None or current.role != "admin" or new_role == "admin":
+        return
+    if admin_count(session, workspace_id) <= 1:
+        raise ServiceError(409, "last_admin", f"'{user_id}' is the workspace's only admin; make another admin first")
 
 
-@router.put("/workspaces/{workspace_id}/channels/{channel_id}", response_model=ChannelPublic)
-def update_channel(
-    workspace_id: str, channel_id: str, body: ChannelSettings, ctx: ContextDep, user: CurrentUser
-) -> ChannelPublic:
-    """Replace a channel's settings (brand counting, social overrides, its own approval policy)."""
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+@router.put("/workspaces/{workspace_id}/members/{user_id}", response_model=UserPublic)
+def set_member(workspace_id: str, user_id: str, body: RoleChange, ctx: ContextDep, user: CurrentUser) -> UserPublic:
+    """Give an existing account a role here (adding it to the workspace if it is not a member yet)."""
+    require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
-        channel = session.get(Channel, channel_id)
-        if channel is None or channel.workspace_id != workspace_id:
-            raise HTTPException(404, f"channel '{channel_id}' not found")
-        for key, value in ChannelPublic.columns(body).items():
-            setattr(channel, key, value)
-        session.add(channel)
-        return ChannelPublic.from_row(channel)
+        account = get_user(session, user_id)
+        if account is None:
+            raise HTTPException(404, f"no user '{user_id}'")
+        _keep_an_admin(session, workspace_id, user_id, body.role)
+        set_membership(session, user_id, workspace_id, body.role)
+    return UserPublic(id=user_id, workspace_id=workspace_id, name=account.name, role=body.role)
 
 
-@router.get("/workspaces/{workspace_id}/channels", response_model=list[ChannelPublic])
-def list_channels(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[ChannelPublic]:
-    own_workspace(user, workspace_id)
+@router.delete("/workspaces/{workspace_id}/members/{user_id}", status_code=204)
+def remove_member(workspace_id: str, user_id: str, ctx: ContextDep, user: CurrentUser) -> None:
+    """Take the account out of the workspace (the account and its history stay)."""
+    require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
-        return [ChannelPublic.from_row(c) for c in channels(session, workspace_id)]
+        membership = get_membership(session, user_id, workspace_id)
+        if membership is None:
+            raise HTTPException(404, f"'{user_id}' is not a member of '{workspace_id}'")
+        _keep_an_admin(session, workspace_id, user_id, None)
+        remove_membership(session, membership)
 
 
 @router.put("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)
 def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep, user: CurrentUser) -> ApprovalPolicy:
     """Replace the workspace's approval policy; posts submitted from now on follow it."""
-    own_workspace(user, workspace_id)
-    require_role(user, "admin")
+    require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
         workspace = get_workspace(session, workspace_id)
         assert workspace is not None

@@ -14,6 +14,8 @@ from domain.brand import Finding
 from domain.content import PostText, Variant
 from domain.lifecycle import ChannelState, DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
+from platforms.channel_settings import PlatformName
+from store.accounts import Role
 from store.posts import channel_ids
 from store.tables import AuditEntry, Channel, Post
 
@@ -26,7 +28,13 @@ class MemberCreate(BaseModel):
 
 
 class UserCreate(MemberCreate):
-    role: Literal["editor", "approver", "admin"]
+    role: Role
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", description="to log in")
+    password: str | None = Field(default=None, min_length=8, max_length=1000, description="to log in (argon2id)")
+
+
+class RoleChange(BaseModel):
+    role: Role
 
 
 class WorkspaceCreate(BaseModel):
@@ -35,7 +43,6 @@ class WorkspaceCreate(BaseModel):
     banned_words: list[str] = Field(default=[], max_length=1000)
     late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
     time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
-    admin: MemberCreate
 
     @field_validator("time_zone")
     @classmethod
@@ -59,15 +66,28 @@ class UserPublic(BaseModel):
     role: str
 
 
+class UserCreated(UserPublic):
+    token: str = Field(description="the new user's first API token, shown this once; hand it over securely")
+    token_expires_at: datetime
+
+
 class ChannelSettings(BaseModel):
+    """What PUT replaces: the brand options always; platform settings and credentials only when given."""
+
     name: str = Field(min_length=1, max_length=200)
-    platform: Literal["sandbox"] = "sandbox"
     max_length: int = Field(default=500, ge=1, le=100_000, description="limit when it counts as no platform")
     counts_as: Literal["x", "bluesky", "mastodon", "threads", "linkedin", "instagram"] | None = Field(
         default=None, description="apply this platform's length counting and limits in the brand check"
     )
     social_overrides: dict[str, Any] = Field(default={}, description="the workspace's social rules, changed here")
     approval_policy: ApprovalPolicy | None = Field(default=None, description="replaces the workspace's policy")
+    platform: PlatformName | None = Field(default=None, description="fixed at creation; none = unchanged")
+    settings: dict[str, Any] | None = Field(
+        default=None, description="the platform's settings (base URL, handle, page id, ...); none = unchanged"
+    )
+    credentials: dict[str, Any] | None = Field(
+        default=None, repr=False, description="the platform's secrets, write-only; none = unchanged"
+    )
 
     @field_validator("social_overrides")
     @classmethod
@@ -80,11 +100,29 @@ class ChannelSettings(BaseModel):
 
 class ChannelCreate(ChannelSettings):
     id: str = Id
+    platform: PlatformName = Field(default="sandbox", description="where the channel publishes")
 
 
-class ChannelPublic(ChannelSettings):
+class ChannelReconnect(BaseModel):
+    credentials: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's new secrets")
+
+
+class ChannelPublic(BaseModel):
+    """A channel as the API shows it: never its credentials, only whether it has some."""
+
     id: str
     workspace_id: str
+    name: str
+    platform: str
+    max_length: int
+    counts_as: str | None
+    social_overrides: dict[str, Any]
+    approval_policy: ApprovalPolicy | None
+    settings: dict[str, Any]
+    state: Literal["active", "disabled", "needs_reconnection"]
+    state_reason: str | None
+    has_credentials: bool
+    token_expires_at: datetime | None
 
     @classmethod
     def from_row(cls, channel: Channel) -> ChannelPublic:
@@ -99,18 +137,35 @@ class ChannelPublic(ChannelSettings):
             approval_policy=ApprovalPolicy.model_validate_json(channel.approval_policy)
             if channel.approval_policy
             else None,
+            settings=json.loads(channel.settings or "{}"),
+            state=channel.state,
+            state_reason=channel.state_reason,
+            has_credentials=channel.credentials is not None,
+            token_expires_at=channel.token_expires_at,
         )
 
     @staticmethod
     def columns(settings: ChannelSettings) -> dict[str, Any]:
+        """The brand columns a create or a PUT writes (platform settings and credentials go separately)."""
         return {
             "name": settings.name,
-            "platform": settings.platform,
             "max_length": settings.max_length,
             "counts_as": settings.counts_as,
             "social_overrides": json.dumps(settings.social_overrides),
             "approval_policy": settings.approval_policy.model_dump_json() if settings.approval_policy else None,
         }
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelPublic]
+    next_cursor: str | None
+
+
+class ChannelCheck(BaseModel):
+    ok: bool
+    account: str | None = Field(default=None, description="who the credentials act as, when they work")
+    error: str | None = Field(default=None, description="the kind of failure: AuthExpired, RateLimited, ...")
+    message: str | None = None
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -157,6 +212,7 @@ def _variants_within(variants: list[Variant], channel_ids: list[str]) -> list[Va
 
 
 class PostCreate(PublishTime):
+    workspace_id: str | None = Field(default=None, max_length=64, description="default: the channels' workspace")
     channel_id: str | None = Field(default=None, min_length=1, max_length=64, description="one channel")
     channel_ids: list[str] = Field(
         default=[], max_length=MAX_CHANNELS, description="several channels (each publishes on its own)"

@@ -15,11 +15,12 @@ from domain.approval import ResolvedPolicy, resolve
 from domain.content import Variant, content_hash
 from domain.lifecycle import LifecycleInput, Pause, RevisionRef, TransitionRecord, workflow_id_for
 from domain.status import AuditAction, LatePolicy, PostStatus
+from store.accounts import group_members, member_roles
 from store.engine import transaction
 from store.posts import add_post, add_revision, channel_ids, get_post, latest_revision, latest_revision_ref
 from store.records import next_seq, record_transitions
 from store.tables import Post
-from store.workspaces import approval_policy, get_workspace, member_roles
+from store.workspaces import approval_policy, get_workspace
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
 
@@ -168,10 +169,12 @@ async def submit(
             workspace = get_workspace(session, post.workspace_id)
             policy = LatePolicy(workspace.late_policy) if workspace else LatePolicy.PUBLISH
             try:
+                rules = approval_policy(session, post.workspace_id, channel_ids(post))
                 approval = resolve(
-                    approval_policy(session, post.workspace_id, channel_ids(post)),
+                    rules,
                     member_roles(session, post.workspace_id),
                     author=post.author,
+                    groups=group_members(session, post.workspace_id, {g for s in rules.steps for g in s.groups}),
                 )
             except ValueError as err:
                 raise ServiceError(422, "approval_policy_unsatisfiable", str(err)) from err

@@ -156,15 +156,16 @@ def seed(engine: Engine) -> None:
     """A workspace with an editor, two approvers and a sandbox channel (like the tests' `seeded`)."""
     import json
 
+    from store.accounts import add_member
     from store.engine import transaction
-    from store.tables import Channel, User, Workspace
-    from store.workspaces import add_channel, add_user, add_workspace
+    from store.tables import Channel, Workspace
+    from store.workspaces import add_channel, add_workspace
 
     with transaction(engine) as session:
         add_workspace(session, Workspace(id="acme", name="Acme", banned_words=json.dumps([BANNED])))
-        add_user(session, User(id="ed", workspace_id="acme", name="Ed Editor", role="editor"))
-        add_user(session, User(id="ann", workspace_id="acme", name="Ann Approver", role="approver"))
-        add_user(session, User(id="bob", workspace_id="acme", name="Bob Approver", role="approver"))
+        add_member(session, "acme", "ed", "editor", name="Ed Editor")
+        add_member(session, "acme", "ann", "approver", name="Ann Approver")
+        add_member(session, "acme", "bob", "approver", name="Bob Approver")
         add_channel(session, Channel(id="sbx", workspace_id="acme", name="Sandbox", max_length=280))
 
 

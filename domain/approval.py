@@ -13,12 +13,13 @@ class ApprovalStep(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     roles: list[str] = Field(default=[], description="members with any of these roles may sign")
     users: list[str] = Field(default=[], description="these users may sign")
+    groups: list[str] = Field(default=[], description="members of these groups of the workspace may sign")
     quorum: Literal["any", "all"] | int = Field(default="any", description="any, all, or N signatures")
 
     @model_validator(mode="after")
     def _names_someone(self) -> ApprovalStep:
-        if not self.roles and not self.users:
-            raise ValueError(f"step '{self.name}' names no approvers: give roles or users")
+        if not self.roles and not self.users and not self.groups:
+            raise ValueError(f"step '{self.name}' names no approvers: give roles, users or groups")
         if isinstance(self.quorum, int) and self.quorum < 1:
             raise ValueError(f"step '{self.name}': a quorum of N needs N >= 1")
         return self
@@ -56,11 +57,23 @@ class ResolvedPolicy(BaseModel):
     distinct_signers: bool = False
 
 
-def resolve(policy: ApprovalPolicy, members: dict[str, str], *, author: str) -> ResolvedPolicy:
-    """Turn roles into users (`members`: user id -> role). Raises ValueError when a step can never be met."""
+def resolve(
+    policy: ApprovalPolicy,
+    members: dict[str, str],
+    *,
+    author: str,
+    groups: dict[str, list[str]] | None = None,
+) -> ResolvedPolicy:
+    """Turn roles and groups into users (`members`: user id -> role; `groups`: group name -> user ids).
+    Raises ValueError when a step can never be met or names a group that does not exist."""
     steps = []
     for step in policy.steps:
-        eligible = sorted({u for u, role in members.items() if role in step.roles} | set(step.users))
+        in_groups: set[str] = set()
+        for group in step.groups:
+            if groups is None or group not in groups:
+                raise ValueError(f"step '{step.name}' names group '{group}', which this workspace does not have")
+            in_groups |= set(groups[group])
+        eligible = sorted({u for u, role in members.items() if role in step.roles} | set(step.users) | in_groups)
         step_resolved = ResolvedStep(name=step.name, eligible=eligible, quorum=step.quorum)
         available = len(set(eligible) - {author})
         if available < step_resolved.required({author}):

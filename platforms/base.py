@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 
 
 class MediaRef(BaseModel):
@@ -54,8 +54,19 @@ class TextLimits(BaseModel):
     url_length: int | None = Field(default=None, description="every URL counts as this many, if the platform says so")
 
 
+class TokenSet(BaseModel):
+    """OAuth2 tokens after a refresh; a platform that does not rotate refresh tokens sends none back."""
+
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    expires_at: AwareDatetime | None = None
+
+
 class PlatformAdapter(Protocol):
     platform: str
+    # Whether an ambiguous publish can be settled with the idempotency key: `find_by_key` sees the earlier
+    # attempt, or the platform (or receiver) replays a repeated key. Where False, a retry may post twice.
+    reconciles_by_key: bool
 
     async def publish(self, variant: Variant, idempotency_key: str) -> PublishedPost: ...
 
@@ -68,3 +79,16 @@ class PlatformAdapter(Protocol):
     async def metrics(self, external_id: str) -> PlatformMetrics: ...
 
     async def limits(self) -> TextLimits: ...
+
+    async def check_credentials(self) -> str:
+        """Who the credentials act as (a handle, a page name), or the typed error the platform answers."""
+        ...
+
+
+class RefreshableAdapter(PlatformAdapter, Protocol):
+    """An OAuth2 channel that can trade its refresh token for a new access token."""
+
+    @property
+    def can_refresh(self) -> bool: ...
+
+    async def refresh(self) -> TokenSet: ...

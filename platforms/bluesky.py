@@ -76,6 +76,8 @@ class _Session:
 
 class BlueskyAdapter:
     platform = PLATFORM
+    # The record key is derived from the idempotency key: `find_by_key` sees an earlier attempt.
+    reconciles_by_key = True
 
     def __init__(
         self,
@@ -181,6 +183,12 @@ class BlueskyAdapter:
 
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=300, counting="graphemes")
+
+    async def check_credentials(self) -> str:
+        """Log in afresh with the app password (createSession); the handle it answers with."""
+        async with self._session_lock:
+            self._session = await self._create_session()
+            return f"@{self._session.handle}"
 
     # --- records ------------------------------------------------------------------------------------------
 

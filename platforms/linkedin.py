@@ -18,9 +18,10 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
-from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, Variant
-from platforms.errors import AmbiguousPublish, RejectedByPlatform
+from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, TokenSet, Variant
+from platforms.errors import AmbiguousPublish, AuthExpired, RejectedByPlatform
 from platforms.http_errors import retry_after_header
+from platforms.oauth2 import refresh_tokens
 from platforms.platform_http import PlatformHttp, body_text
 
 PLATFORM = "linkedin"
@@ -38,6 +39,11 @@ class LinkedInConfig(BaseModel):
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
     keep_hashtags: bool = True
     web_url: str = "https://www.linkedin.com"
+    # OAuth2 refresh (programmatic refresh tokens are granted to approved apps): all three or none.
+    refresh_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    token_url: str = "https://www.linkedin.com/oauth/v2/accessToken"
 
 
 def escape_commentary(text: str, keep_hashtags: bool = True) -> str:
@@ -73,6 +79,7 @@ def linkedin_message(response: httpx.Response) -> str:
 
 class LinkedInAdapter:
     platform = PLATFORM
+    reconciles_by_key = False
 
     def __init__(
         self,
@@ -149,6 +156,43 @@ class LinkedInAdapter:
 
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=3000, counting="chars")
+
+    async def check_credentials(self) -> str:
+        """The organization's name, or the member's; a token for someone other than the author is refused."""
+        kind, _, author_id = self._config.author_urn.removeprefix("urn:li:").partition(":")
+        if kind == "organization":
+            body = self._http.json(await self._call("GET", f"/rest/organizations/{quote(author_id, safe='')}"))
+            name = body.get("localizedName") if isinstance(body, dict) else None
+            return name if isinstance(name, str) else self._config.author_urn
+        body = self._http.json(await self._call("GET", "/v2/userinfo"))
+        member = body.get("sub") if isinstance(body, dict) else None
+        if member != author_id:
+            raise RejectedByPlatform(
+                PLATFORM,
+                f"the token acts as member {member!r}, not the channel's author {self._config.author_urn}; "
+                "reconnect with the author's account or fix the author URN",
+            )
+        name = body.get("name")
+        return name if isinstance(name, str) else self._config.author_urn
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self._config.refresh_token and self._config.client_id and self._config.client_secret)
+
+    async def refresh(self) -> TokenSet:
+        """A new access token from the refresh token; LinkedIn's refresh token keeps its own expiry."""
+        if not self.can_refresh:
+            raise AuthExpired(PLATFORM, "this channel has no refresh token and client credentials; reconnect it")
+        assert self._config.refresh_token is not None and self._config.client_secret is not None
+        return await refresh_tokens(
+            self._http,
+            self._config.token_url,
+            refresh_token=self._config.refresh_token.get_secret_value(),
+            client_id=str(self._config.client_id),
+            client_secret=self._config.client_secret.get_secret_value(),
+            secret_in="body",
+            clock=self._clock,
+        )
 
     async def _organization_metrics(self, external_id: str) -> PlatformMetrics:
         # Rest.li 2.0 lists are `List(...)` with each URN percent-encoded inside, so the query is built by hand.

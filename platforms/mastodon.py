@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -49,6 +49,8 @@ def mastodon_message(response: httpx.Response) -> str:
 
 class MastodonAdapter:
     platform = PLATFORM
+    # A repeated Idempotency-Key is replayed for an hour: re-posting with it is the reconciliation.
+    reconciles_by_key = True
 
     def __init__(
         self,
@@ -114,6 +116,14 @@ class MastodonAdapter:
             )
         except (TypeError, KeyError, AttributeError, ValidationError) as exc:
             raise self._http.unexpected("instance", body) from exc
+
+    async def check_credentials(self) -> str:
+        """The account the token acts as, from `verify_credentials`, as @user@instance."""
+        response = await self._call("GET", "/api/v1/accounts/verify_credentials", headers=self._auth)
+        account = self._http.json(response)
+        acct = self._field(account, "acct", "account")
+        host = urlsplit(self._http.base_url).hostname or ""
+        return f"@{acct}" if "@" in acct or not host else f"@{acct}@{host}"
 
     async def _upload(self, media: MediaRef) -> str:
         content = await self._http.fetch_media(media)

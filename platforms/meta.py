@@ -72,6 +72,7 @@ def _object(path_id: str) -> str:
 
 class ThreadsAdapter:
     platform = "threads"
+    reconciles_by_key = False
 
     def __init__(
         self, client: httpx.AsyncClient, config: ThreadsConfig, *, clock: Clock = _utc_now, sleep: Sleep = asyncio.sleep
@@ -119,6 +120,16 @@ class ThreadsAdapter:
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=500, counting="chars")
 
+    async def check_credentials(self) -> str:
+        return await _graph_name(self._graph, self._config.user_id, "username")
+
+
+async def _graph_name(graph: GraphApi, account_id: str, field: str) -> str:
+    """The account's name as Graph gives it to this token: proof that the token can read the account."""
+    body = await graph.call("GET", f"/{_object(account_id)}", params={"fields": f"id,{field}"})
+    name = graph.field(body, field, "account")
+    return f"@{name}" if field == "username" else name
+
 
 def _insight_values(body: Any) -> dict[str, int]:
     """`{"data": [{"name", "values": [{"value"}]} | {"name", "total_value": {"value"}}]}` as name -> count."""
@@ -138,6 +149,7 @@ def _insight_values(body: Any) -> dict[str, int]:
 
 class InstagramAdapter:
     platform = "instagram"
+    reconciles_by_key = False
 
     def __init__(
         self,
@@ -189,9 +201,13 @@ class InstagramAdapter:
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=2200, counting="chars")
 
+    async def check_credentials(self) -> str:
+        return await _graph_name(self._graph, self._config.ig_user_id, "username")
+
 
 class FacebookPageAdapter:
     platform = "facebook"
+    reconciles_by_key = False
 
     def __init__(
         self,
@@ -246,6 +262,9 @@ class FacebookPageAdapter:
 
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=63206, counting="chars")
+
+    async def check_credentials(self) -> str:
+        return await _graph_name(self._graph, self._config.page_id, "name")
 
 
 def _summary_count(edge: Any) -> int:

@@ -284,8 +284,14 @@ class Faults(BaseModel):
     rate_limit: int = Field(default=0, ge=0, description="the next N publishes answer 429 with Retry-After")
     retry_after: float = Field(default=1.0, ge=0)
     ambiguous: int = Field(default=0, ge=0, description="the next N publishes store the post, then answer 504")
+    hang: int = Field(
+        default=0, ge=0, description="the next N publishes store the post, then answer only after hang_ms"
+    )
+    hang_ms: int = Field(
+        default=10_000, ge=0, le=120_000, description="longer than the client's read timeout: it times out"
+    )
     revoked: bool = Field(default=False, description="every call answers 401 until cleared")
-    slow_ms: int = Field(default=0, ge=0, le=60_000, description="every publish waits this long first")
+    slow_ms: int = Field(default=0, ge=0, le=60_000, description="every call on the channel waits this long first")
 
 
 class FaultReport(BaseModel):
@@ -326,7 +332,7 @@ class _FaultBoard:
             if faults.revoked:
                 kind = "revoked"
             else:
-                for name in ("fail_5xx", "rate_limit", "ambiguous"):
+                for name in ("fail_5xx", "rate_limit", "ambiguous", "hang"):
                     if getattr(faults, name) > 0:
                         setattr(faults, name, getattr(faults, name) - 1)
                         kind = name
@@ -336,10 +342,13 @@ class _FaultBoard:
                 counts[kind] = counts.get(kind, 0) + 1
             return kind, faults.model_copy()
 
-    def revoked(self, channel: str) -> bool:
+    def standing(self, channel: str) -> Faults:
+        """The channel's faults, consuming nothing: what every non-publishing call meets."""
         with self._lock:
-            faults = self._faults.get(channel)
-            return bool(faults and faults.revoked)
+            return self._faults.get(channel, Faults()).model_copy()
+
+    def revoked(self, channel: str) -> bool:
+        return self.standing(channel).revoked
 
 
 def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
@@ -392,6 +401,9 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
         if fault == "ambiguous":
             # Stored, but the caller never hears so: it must find the post by its key, not post again.
             raise _SandboxRefusal(504, "gateway_timeout", "Injected failure: no answer from upstream.")
+        if fault == "hang":
+            # Stored, and the answer comes after the caller has given up waiting: a timeout, not an error.
+            time.sleep(standing.hang_ms / 1000)
         if not created:
             if (post.channel, post.text) != (body.channel, body.text):
                 raise _SandboxRefusal(
@@ -403,6 +415,19 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
             response.status_code = 200
             response.headers["Idempotent-Replayed"] = "true"
         return post.public()
+
+    def meet_standing_faults(channel: str) -> None:
+        standing = faults.standing(channel)
+        if standing.slow_ms:
+            time.sleep(standing.slow_ms / 1000)
+        if standing.revoked:
+            raise _SandboxRefusal(401, "token_revoked", "The access token was revoked; reconnect the account.")
+
+    @app.get("/api/channels/{channel}/account")
+    def account(channel: str) -> dict[str, str]:
+        """What a credentials check reads: who this channel posts as (401 while its token is revoked)."""
+        meet_standing_faults(channel)
+        return {"channel": channel, "name": f"sandbox:{channel}"}
 
     @app.put("/api/channels/{channel}/faults")
     def set_faults(channel: str, body: Faults) -> FaultReport:
@@ -425,7 +450,9 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
     # Declared before the `{post_id}` routes: a key may contain "/" (or be "metrics"), which would otherwise
     # match `/api/posts/{post_id}/metrics` with post_id "by-key".
     @app.get("/api/posts/by-key/{idempotency_key:path}")
-    def get_post_by_key(idempotency_key: str) -> PostPublic:
+    def get_post_by_key(idempotency_key: str, channel: str | None = None) -> PostPublic:
+        if channel is not None:
+            meet_standing_faults(channel)
         post = store.get_by_key(idempotency_key)
         if post is None:
             raise _not_found(f"under Idempotency-Key {idempotency_key!r}")
@@ -441,8 +468,8 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
     @app.get("/api/posts/{post_id}/metrics")
     def get_metrics(post_id: str) -> MetricsPublic:
         known = store.get(post_id)
-        if known is not None and faults.revoked(known.channel):
-            raise _SandboxRefusal(401, "token_revoked", "The access token was revoked; reconnect the account.")
+        if known is not None:
+            meet_standing_faults(known.channel)
         post = store.advance_measurement(post_id, _to_micros(now()))
         if post is None:
             raise _not_found(f"with id {post_id!r}")

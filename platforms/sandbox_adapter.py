@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from platforms.base import PlatformMetrics, PublishedPost
+from platforms.base import PlatformMetrics, PublishedPost, TextLimits, Variant
 from platforms.errors import (
     AuthExpired,
     RateLimited,
@@ -22,7 +22,7 @@ from platforms.errors import (
 
 PLATFORM = "sandbox"
 
-__all__ = ["PlatformMetrics", "PublishedPost", "SandboxAdapter", "parse_retry_after"]
+__all__ = ["PlatformMetrics", "PublishedPost", "SandboxAdapter", "SandboxChannel", "parse_retry_after"]
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -87,9 +87,13 @@ class SandboxAdapter:
         _raise_for_status(response)
         return self._published_post(response)
 
-    async def find_by_key(self, idempotency_key: str) -> PublishedPost | None:
-        """The post created under the key, or None: how to settle a publish whose outcome is unknown."""
-        response = await self._send("GET", f"/api/posts/by-key/{quote(idempotency_key, safe='')}")
+    async def find_by_key(self, idempotency_key: str, channel: str | None = None) -> PublishedPost | None:
+        """The post created under the key, or None: how to settle a publish whose outcome is unknown.
+
+        With `channel`, the lookup meets that channel's injected faults (a revoked token, slowness).
+        """
+        params = {"channel": channel} if channel is not None else None
+        response = await self._send("GET", f"/api/posts/by-key/{quote(idempotency_key, safe='')}", params=params)
         if response.status_code == 404:
             return None
         _raise_for_status(response)
@@ -103,6 +107,16 @@ class SandboxAdapter:
             return PlatformMetrics.model_validate(body)
         except ValidationError as exc:
             raise TransientPlatformError(PLATFORM, f"Unexpected metrics response: {exc}") from exc
+
+    async def check_credentials(self, channel: str) -> str:
+        """Who the channel posts as; AuthExpired while the sandbox has its token revoked."""
+        response = await self._send("GET", f"/api/channels/{quote(channel, safe='')}/account")
+        _raise_for_status(response)
+        body = self._json(response)
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            raise TransientPlatformError(PLATFORM, f"Unexpected account response: {body!r:.200}")
+        return name
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -128,3 +142,34 @@ class SandboxAdapter:
             return PublishedPost(external_id=body["id"], url=body["url"], created_at=body["created_at"])
         except (TypeError, KeyError, ValidationError) as exc:
             raise TransientPlatformError(PLATFORM, f"Unexpected post response: {body!r:.200}") from exc
+
+
+class SandboxChannel:
+    """One channel on the sandbox platform, behind the same interface as every real platform's adapter."""
+
+    platform = PLATFORM
+    # The sandbox stores every post under its key and answers lookups by it.
+    reconciles_by_key = True
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, channel: str) -> None:
+        self._sandbox = SandboxAdapter(client, base_url)
+        self.channel = channel
+
+    async def publish(self, variant: Variant, idempotency_key: str) -> PublishedPost:
+        # The sandbox keeps text only; media references are the real platforms' business.
+        return await self._sandbox.publish(self.channel, variant.text, idempotency_key)
+
+    async def find_by_key(self, idempotency_key: str) -> PublishedPost | None:
+        return await self._sandbox.find_by_key(idempotency_key, channel=self.channel)
+
+    async def delete(self, external_id: str) -> None:
+        raise RejectedByPlatform(PLATFORM, f"The sandbox keeps every post; {external_id} cannot be deleted")
+
+    async def metrics(self, external_id: str) -> PlatformMetrics:
+        return await self._sandbox.metrics(external_id)
+
+    async def limits(self) -> TextLimits:
+        return TextLimits(max_length=20_000, counting="chars")
+
+    async def check_credentials(self) -> str:
+        return await self._sandbox.check_credentials(self.channel)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, SecretStr
@@ -28,6 +29,7 @@ from platforms.platform_http import PlatformHttp, body_text
 PLATFORM = "webhook"
 SIGNATURE_HEADER = "X-Postgate-Signature"
 TIMESTAMP_HEADER = "X-Postgate-Timestamp"
+EVENT_HEADER = "X-Postgate-Event"
 
 
 class WebhookConfig(BaseModel):
@@ -69,6 +71,8 @@ def verify_signature(
 
 class WebhookAdapter:
     platform = PLATFORM
+    # The receiver deduplicates on the idempotency key, so re-sending settles an ambiguous publish.
+    reconciles_by_key = True
 
     def __init__(
         self,
@@ -133,6 +137,23 @@ class WebhookAdapter:
 
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=self._config.max_length, counting="chars")
+
+    async def check_credentials(self) -> str:
+        """A signed GET with an empty body (`X-Postgate-Event: check`): the receiver is there and takes us.
+
+        A receiver that only accepts POST answers 405, which still proves it is reachable; 401/403 means it
+        refuses our signature (the shared secret differs).
+        """
+        timestamp = str(int(self._clock().timestamp()))
+        headers = {
+            EVENT_HEADER: "check",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self._secret, timestamp, b""),
+        }
+        response = await self._http.send("GET", self._config.url, headers=headers)
+        if response.status_code >= 300 and response.status_code != 405:
+            raise self._http.error(response, _receiver_message(response))
+        return urlsplit(self._config.url).netloc
 
 
 def _receiver_message(response: httpx.Response) -> str:

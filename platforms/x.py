@@ -13,11 +13,12 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
-from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, Variant
+from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, TokenSet, Variant
 from platforms.errors import AuthExpired, PlatformError, RejectedByPlatform
 from platforms.http_errors import retry_after_header, seconds_until_epoch
+from platforms.oauth2 import refresh_tokens
 from platforms.platform_http import PlatformHttp, body_text
 
 PLATFORM = "x"
@@ -31,6 +32,12 @@ class XConfig(BaseModel):
     access_token: SecretStr
     username: str | None = None
     web_url: str = "https://x.com"
+    # OAuth2 refresh (scope offline.access); X rotates the refresh token on every use. A confidential
+    # client sends its secret with HTTP Basic, a public client only its id.
+    refresh_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    token_url: str | None = Field(default=None, description="default: <api_url>/2/oauth2/token")
 
 
 def x_problem(response: httpx.Response) -> tuple[str, str]:
@@ -53,6 +60,7 @@ def x_problem(response: httpx.Response) -> tuple[str, str]:
 
 class XAdapter:
     platform = PLATFORM
+    reconciles_by_key = False
 
     def __init__(
         self,
@@ -112,6 +120,34 @@ class XAdapter:
 
     async def limits(self) -> TextLimits:
         return TextLimits(max_length=280, counting="twitter-weighted", url_length=23)
+
+    async def check_credentials(self) -> str:
+        """The account the token acts as, from `GET /2/users/me`."""
+        body = self._http.json(await self._call("GET", "/2/users/me"))
+        data = body.get("data") if isinstance(body, dict) else None
+        username = data.get("username") if isinstance(data, dict) else None
+        if not isinstance(username, str):
+            raise self._http.unexpected("users/me", body)
+        return f"@{username}"
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self._config.refresh_token and self._config.client_id)
+
+    async def refresh(self) -> TokenSet:
+        if not self.can_refresh:
+            raise AuthExpired(PLATFORM, "this channel has no refresh token and client id; reconnect it")
+        assert self._config.refresh_token is not None
+        secret = self._config.client_secret
+        return await refresh_tokens(
+            self._http,
+            self._config.token_url or f"{self._http.base_url}/2/oauth2/token",
+            refresh_token=self._config.refresh_token.get_secret_value(),
+            client_id=str(self._config.client_id),
+            client_secret=secret.get_secret_value() if secret else None,
+            secret_in="basic",
+            clock=self._clock,
+        )
 
     def _url(self, tweet_id: str) -> str:
         base = self._config.web_url.rstrip("/")

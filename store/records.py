@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.lifecycle import TransitionRecord
 from domain.status import AuditAction
+from store.audit_chain import append_entries
 from store.tables import AuditEntry, Post
 
 
@@ -28,8 +29,9 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
         session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs)))
     )
     new = [r for r in records if r.seq not in existing]
+    entries: list[AuditEntry] = []
     for r in new:
-        session.add(
+        entries.append(
             AuditEntry(
                 workspace_id=r.workspace_id,
                 post_id=r.post_id,
@@ -44,6 +46,7 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
                 at=r.at,
             )
         )
+    append_entries(session, entries)  # the workspace's hash chain, under its lock
     latest = max(records, key=lambda r: r.seq)
     post = session.get(Post, latest.post_id)
     # The projection only moves forward: an old retry arriving late must not roll the status back.
@@ -77,19 +80,18 @@ def record_workspace_event(
 ) -> None:
     """An audit entry about the whole workspace (pause, resume), in the workspace's own sequence."""
     workflow_id = f"workspace-{workspace_id}"
-    session.add(
-        AuditEntry(
-            workspace_id=workspace_id,
-            post_id="",
-            workflow_id=workflow_id,
-            seq=next_seq(session, workflow_id),
-            action=action.value,
-            actor=actor,
-            revision=0,
-            content_hash="",
-            status="",
-            detail=json.dumps(detail, sort_keys=True, default=str),
-            at=at,
-        )
+    entry = AuditEntry(
+        workspace_id=workspace_id,
+        post_id="",
+        workflow_id=workflow_id,
+        seq=next_seq(session, workflow_id),
+        action=action.value,
+        actor=actor,
+        revision=0,
+        content_hash="",
+        status="",
+        detail=json.dumps(detail, sort_keys=True, default=str),
+        at=at,
     )
+    append_entries(session, [entry])  # the workspace's hash chain, under its lock
     session.flush()

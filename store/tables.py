@@ -63,11 +63,18 @@ class Workspace(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
+    """An account. Accounts are global; Membership says in which workspaces and with which role."""
+
     __tablename__ = "users"
     id: str = Field(primary_key=True, max_length=64)
-    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
     name: str = Field(max_length=200)
-    role: str = Field(max_length=32)
+    # Lower-cased; optional (an account may only ever use API tokens), unique when set.
+    email: str | None = Field(default=None, max_length=320, sa_column_kwargs={"unique": True})
+    # argon2id, in argon2-cffi's encoded form; none = this account cannot log in with a password.
+    password_hash: str | None = Field(default=None, max_length=200, repr=False)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    # A disabled account keeps its history but every token and session of it is refused.
+    disabled: bool = False
 
 
 class Channel(SQLModel, table=True):
@@ -83,6 +90,16 @@ class Channel(SQLModel, table=True):
     social_overrides: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     # JSON of an ApprovalPolicy that replaces the workspace's for posts on this channel, if set.
     approval_policy: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # JSON of the platform's non-secret settings (platforms.channel_settings): base URL, handle, page id, ...
+    settings: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    # Ciphertext of the platform's secrets (store.credentials), under the key named by credentials_key_id.
+    credentials: str | None = Field(default=None, sa_column=Column(Text, nullable=True), repr=False)
+    credentials_key_id: str | None = Field(default=None, max_length=64)
+    # active | disabled | needs_reconnection; only an active channel publishes.
+    state: str = Field(default="active", max_length=32, sa_column_kwargs={"server_default": "active"})
+    state_reason: str | None = Field(default=None, max_length=2000)
+    # When an OAuth2 access token runs out; the worker refreshes it shortly before.
+    token_expires_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
 
 
 class Post(SQLModel, table=True):
@@ -122,7 +139,10 @@ class Revision(SQLModel, table=True):
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entries"
-    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_audit_workflow_seq"),)
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "seq", name="uq_audit_workflow_seq"),
+        UniqueConstraint("workspace_id", "chain_index", name="uq_audit_workspace_chain_index"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: str = Field(index=True, max_length=64)
     post_id: str = Field(index=True, max_length=64)
@@ -136,6 +156,11 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     at: datetime = _ts(nullable=False)  # type: ignore[assignment]
     recorded_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    # The workspace's hash chain, set by store.audit_chain.append_entries: position (from 1), the hash of
+    # the entry before (a fixed genesis value for the first) and this entry's own hash.
+    chain_index: int = 0
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class PublicationRow(SQLModel, table=True):
@@ -181,3 +206,120 @@ class BrandStyle(SQLModel, table=True):
     rule_count: int
     uploaded_by: str = Field(max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class NotificationTarget(SQLModel, table=True):
+    """Where a workspace's notifications go: a signed webhook or an e-mail address."""
+
+    __tablename__ = "notification_targets"
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)  # domain.notify.TargetKind
+    url: str | None = Field(default=None, max_length=2000)
+    address: str | None = Field(default=None, max_length=320)
+    # Signs webhook bodies (HMAC-SHA256). Kept as given for now; the API never shows it after creation.
+    secret: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class NotificationSent(SQLModel, table=True):
+    """One notification's outcome at one target, so a retried activity never sends to that target again."""
+
+    __tablename__ = "notifications_sent"
+    __table_args__ = (UniqueConstraint("dedupe_key", "target_id", name="uq_notification_sent_key_target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200)
+    target_id: int = Field(foreign_key="notification_targets.id", index=True)
+    status: str = Field(max_length=16)  # domain.notify.DeliveryStatus: sent or failed
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The end of a workspace's audit chain: the row every writer locks before it appends."""
+
+    __tablename__ = "audit_chain_heads"
+    workspace_id: str = Field(primary_key=True, max_length=64)
+    last_index: int = 0
+    last_hash: str = Field(max_length=64)
+    # The index the newest signed checkpoint covers; the writer signs again every N entries after it.
+    last_checkpoint_index: int = 0
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signature over (workspace, chain index, hash, time) by a key kept outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (UniqueConstraint("workspace_id", "chain_index", name="uq_audit_checkpoint_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(index=True, max_length=64)
+    chain_index: int
+    hash: str = Field(max_length=64)
+    signed_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    key_id: str = Field(max_length=80)
+    signature: str = Field(max_length=200)
+
+
+class Membership(SQLModel, table=True):
+    """A user's role in one workspace: admin | editor | approver | auditor | viewer. Authorisation reads this."""
+
+    __tablename__ = "memberships"
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True, index=True, max_length=64)
+    role: str = Field(max_length=16)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class Group(SQLModel, table=True):
+    """A named set of a workspace's members; approval steps can name it (ApprovalStep.groups)."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_group_workspace_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    name: str = Field(max_length=80)
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_members"
+    group_id: int = Field(foreign_key="groups.id", primary_key=True)
+    user_id: str = Field(foreign_key="users.id", primary_key=True, index=True, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token, shown once as pg_<id>_<secret>; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=64)
+    name: str = Field(max_length=100)
+    secret_hash: str = Field(max_length=64, repr=False)
+    # The token's first characters, to recognise it in a list (never enough to use it).
+    prefix: str = Field(max_length=40)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    last_used_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+    revoked_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session after a password login; the cookie holds a secret whose SHA-256 is the key here."""
+
+    __tablename__ = "web_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=64)
+    # Sent back in X-CSRF-Token by every state-changing request the session makes.
+    csrf_token: str = Field(max_length=64, repr=False)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed password login, kept for the throttling window (so every API replica sees it)."""
+
+    __tablename__ = "login_attempts"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, max_length=320)
+    ip: str = Field(index=True, max_length=64)
+    at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

@@ -1,11 +1,11 @@
-"""Workspaces, their members and their channels."""
+"""Workspaces and their channels (members: store.accounts)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
 from domain.approval import ApprovalPolicy
-from store.tables import Channel, User, Workspace
+from store.tables import Channel, Workspace
 
 
 def add_workspace(session: Session, workspace: Workspace) -> Workspace:
@@ -16,20 +16,6 @@ def add_workspace(session: Session, workspace: Workspace) -> Workspace:
 
 def get_workspace(session: Session, workspace_id: str) -> Workspace | None:
     return session.get(Workspace, workspace_id)
-
-
-def add_user(session: Session, user: User) -> User:
-    session.add(user)
-    session.flush()
-    return user
-
-
-def get_user(session: Session, user_id: str) -> User | None:
-    return session.get(User, user_id)
-
-
-def members(session: Session, workspace_id: str) -> list[User]:
-    return list(session.exec(select(User).where(User.workspace_id == workspace_id)))
 
 
 def add_channel(session: Session, channel: Channel) -> Channel:
@@ -72,7 +58,3 @@ def approval_policy(session: Session, workspace_id: str, channel_ids: list[str])
     for policy in policies:
         steps += [step for step in policy.steps if step not in steps]
     return ApprovalPolicy(steps=steps, distinct_signers=any(p.distinct_signers for p in policies))
-
-
-def member_roles(session: Session, workspace_id: str) -> dict[str, str]:
-    return {user.id: user.role for user in members(session, workspace_id)}

@@ -1,36 +1,74 @@
-"""Helpers for tests that drive the API over HTTP."""
+"""Helpers for tests that drive the API over HTTP.
+
+Every user a test creates gets an API token, recorded in TOKENS by user id; `as_user(id)` is the
+Authorization header that acts as them. The first admin of a workspace is created in the database, as
+`postgate admin create-user` does (nobody can create an account over the API without one); everyone
+else through the API. The `api` fixture points ACCOUNTS at its database and forgets earlier tokens.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import httpx
+from sqlalchemy.engine import Engine
+
+from commands.admin import create_account
+
+
+@dataclass
+class Accounts:
+    engine: Engine | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def use(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tokens.clear()
+
+
+ACCOUNTS = Accounts()
+TOKENS = ACCOUNTS.tokens  # user id -> bearer token
+
+
+def bootstrap_user(
+    user_id: str, name: str | None = None, *, email: str | None = None, password: str | None = None
+) -> str:
+    """An account made in the database, in no workspace yet, as `postgate admin create-user` does; its token."""
+    assert ACCOUNTS.engine is not None, "the `api` fixture sets up the accounts database"
+    created = create_account(ACCOUNTS.engine, user_id, name or user_id.title(), email=email, password=password)
+    TOKENS[user_id] = created.token
+    return created.token
+
+
+async def add_user(http: httpx.AsyncClient, ws: str, user_id: str, role: str, admin: str = "ada", **extra: str) -> dict:
+    """A new account in the workspace, created by its admin over the API (its token recorded)."""
+    body = {"id": user_id, "name": user_id.title(), "role": role, **extra}
+    r = await http.post(f"/workspaces/{ws}/users", json=body, headers=as_user(admin))
+    assert r.status_code == 201, r.text
+    TOKENS[user_id] = r.json()["token"]
+    return r.json()
 
 
 async def setup_workspace(http: httpx.AsyncClient, ws: str = "acme", prefix: str = "") -> None:
-    body = {
-        "id": ws,
-        "name": ws.title(),
-        "banned_words": ["guaranteed"],
-        "admin": {"id": f"{prefix}ada", "name": "Ada"},
-    }
-    assert (await http.post("/workspaces", json=body)).status_code == 201
-    admin = {"X-Postgate-User": f"{prefix}ada"}
+    """Workspace `ws` with admin {prefix}ada, editor {prefix}ed, approver {prefix}ann, channel {prefix}sbx."""
+    admin = f"{prefix}ada"
+    bootstrap_user(admin, "Ada")
+    body = {"id": ws, "name": ws.title(), "banned_words": ["guaranteed"]}
+    r = await http.post("/workspaces", json=body, headers=as_user(admin))
+    assert r.status_code == 201, r.text
     for uid, role in (("ed", "editor"), ("ann", "approver")):
-        r = await http.post(
-            f"/workspaces/{ws}/users", json={"id": f"{prefix}{uid}", "name": uid, "role": role}, headers=admin
-        )
-        assert r.status_code == 201, r.text
+        await add_user(http, ws, f"{prefix}{uid}", role, admin=admin)
     r = await http.post(
         f"/workspaces/{ws}/channels",
         json={"id": f"{prefix}sbx", "name": "Sandbox", "max_length": 280},
-        headers=admin,
+        headers=as_user(admin),
     )
     assert r.status_code == 201, r.text
 
 
 def as_user(user: str) -> dict[str, str]:
-    return {"X-Postgate-User": user}
+    return {"Authorization": f"Bearer {TOKENS[user]}"}
 
 
 async def wait_status(http: httpx.AsyncClient, post_id: str, user: str, status: str) -> dict:

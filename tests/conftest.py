@@ -107,15 +107,16 @@ def seeded(engine: Engine) -> Engine:
     """A workspace with an editor, two approvers and a sandbox channel limited to 280 characters."""
     import json
 
+    from store.accounts import add_member
     from store.engine import transaction
-    from store.tables import Channel, User, Workspace
-    from store.workspaces import add_channel, add_user, add_workspace
+    from store.tables import Channel, Workspace
+    from store.workspaces import add_channel, add_workspace
 
     with transaction(engine) as session:
         add_workspace(session, Workspace(id="acme", name="Acme", banned_words=json.dumps(["guaranteed"])))
-        add_user(session, User(id="ed", workspace_id="acme", name="Ed Editor", role="editor"))
-        add_user(session, User(id="ann", workspace_id="acme", name="Ann Approver", role="approver"))
-        add_user(session, User(id="bob", workspace_id="acme", name="Bob Approver", role="approver"))
+        add_member(session, "acme", "ed", "editor", name="Ed Editor")
+        add_member(session, "acme", "ann", "approver", name="Ann Approver")
+        add_member(session, "acme", "bob", "approver", name="Bob Approver")
         add_channel(session, Channel(id="sbx", workspace_id="acme", name="Sandbox", max_length=280))
     return engine
 
@@ -124,6 +125,9 @@ def seeded(engine: Engine) -> Engine:
 async def api(
     dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
 ) -> AsyncIterator[httpx.AsyncClient]:
+    from api_client import ACCOUNTS
+
+    ACCOUNTS.use(engine)  # tests' users get their tokens from this database
     settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
     server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
     serving = asyncio.create_task(server.serve())

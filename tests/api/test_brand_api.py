@@ -7,7 +7,7 @@ import zipfile
 
 import httpx
 
-from api_client import as_user, setup_workspace, submitted_post, wait_status
+from api_client import add_user, as_user, bootstrap_user, setup_workspace, submitted_post, wait_status
 
 HYPE = "extends: existence\nlevel: error\nmessage: \"Drop '%s'.\"\nignorecase: true\ntokens: [synergy, disrupt]\n"
 TERMS = "GitHub\n"
@@ -127,7 +127,7 @@ async def test_channel_settings_override_the_workspace(api: httpx.AsyncClient) -
     )
     assert [f["rule"] for f in check.json()["findings"]] == ["Social.Hashtags"]
     # The channel's own approval policy applies to its posts: only ann signs.
-    await api.post("/workspaces/acme/users", json={"id": "bo", "name": "Bo", "role": "approver"}, headers=admin)
+    await add_user(api, "acme", "bo", "approver")
     post = await submitted_post(api, "Hello X")
     decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
     refused = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("bo"))
@@ -139,10 +139,11 @@ async def test_post_text_is_normalised_to_nfc(api: httpx.AsyncClient) -> None:
     """'café' typed with a combining accent is the same text: the same hash, and the same brand findings."""
     from domain.content import content_hash
 
-    body = {"id": "kopi", "name": "Kopi", "banned_words": ["café"], "admin": {"id": "kadmin", "name": "K"}}
-    assert (await api.post("/workspaces", json=body)).status_code == 201
+    bootstrap_user("kadmin")
+    body = {"id": "kopi", "name": "Kopi", "banned_words": ["café"]}
     admin = as_user("kadmin")
-    await api.post("/workspaces/kopi/users", json={"id": "ked", "name": "Ked", "role": "editor"}, headers=admin)
+    assert (await api.post("/workspaces", json=body, headers=admin)).status_code == 201
+    await add_user(api, "kopi", "ked", "editor", admin="kadmin")
     await api.post("/workspaces/kopi/channels", json={"id": "ksbx", "name": "Sandbox"}, headers=admin)
     decomposed = "Our cafe\u0301 opens today"
     r = await api.post("/posts", json={"channel_id": "ksbx", "text": decomposed}, headers=as_user("ked"))

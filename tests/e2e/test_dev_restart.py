@@ -69,6 +69,20 @@ class DevStack:
     def sandbox(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
+    def create_user(self, user_id: str) -> str:
+        """`postgate admin create-user` against this stack's database; the token it prints."""
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "admin", "create-user", "--id", user_id, "--name", user_id.title()],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "shown once" in done.stderr
+        return done.stdout.strip()
+
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[DevStack]:
@@ -79,8 +93,11 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
         stack.process.wait()
 
 
-def call(http: httpx.Client, method: str, path: str, user: str | None, body: object = None) -> dict:
-    response = http.request(method, path, json=body, headers={"X-Postgate-User": user} if user else {})
+TOKENS: dict[str, str] = {}  # user id -> API token
+
+
+def call(http: httpx.Client, method: str, path: str, user: str, body: object = None) -> dict:
+    response = http.request(method, path, json=body, headers={"Authorization": f"Bearer {TOKENS[user]}"})
     assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
     return response.json()
 
@@ -98,9 +115,11 @@ def wait_for(http: httpx.Client, post_id: str, status: str, within: float = 60) 
 def test_restart_while_scheduled_publishes_exactly_once(stack: DevStack) -> None:
     stack.start()
     with httpx.Client(base_url=stack.api, timeout=30) as http:
-        call(http, "POST", "/workspaces", None, {"id": "acme", "name": "Acme", "admin": {"id": "ada", "name": "Ada"}})
-        call(http, "POST", "/workspaces/acme/users", "ada", {"id": "ed", "name": "Ed", "role": "editor"})
-        call(http, "POST", "/workspaces/acme/users", "ada", {"id": "ann", "name": "Ann", "role": "approver"})
+        TOKENS["ada"] = stack.create_user("ada")
+        call(http, "POST", "/workspaces", "ada", {"id": "acme", "name": "Acme"})
+        for user, role in (("ed", "editor"), ("ann", "approver")):
+            member = {"id": user, "name": user.title(), "role": role}
+            TOKENS[user] = call(http, "POST", "/workspaces/acme/users", "ada", member)["token"]
         call(http, "POST", "/workspaces/acme/channels", "ada", {"id": "sbx", "name": "Sandbox"})
         publish_at = datetime.now(UTC) + timedelta(seconds=15)
         body = {"channel_id": "sbx", "text": "Survives restarts", "publish_at": publish_at.isoformat(), "submit": True}

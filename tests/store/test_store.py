@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 from domain.content import RevisionContent, content_hash
 from domain.lifecycle import Publication, RevisionRef, TransitionRecord
 from domain.status import AuditAction, PostStatus
+from store.accounts import add_member
 from store.brand_styles import add_style, brand_settings, style_files
 from store.engine import migrate, transaction
 from store.posts import add_post, add_revision, get_post, list_posts, revisions
 from store.publications import add_publication, find_publication, idempotency_key, publications_of
 from store.records import audit_trail, next_seq, record_transitions
-from store.tables import Channel, Post, User, Workspace
-from store.workspaces import add_channel, add_user, add_workspace
+from store.tables import Channel, Post, Workspace
+from store.workspaces import add_channel, add_workspace
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def db(request: pytest.FixtureRequest) -> Engine:
     engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
     with transaction(engine) as session:
         add_workspace(session, Workspace(id="acme", name="Acme", banned_words=json.dumps(["cheap"])))
-        add_user(session, User(id="ed", workspace_id="acme", name="Ed", role="editor"))
+        add_member(session, "acme", "ed", "editor", name="Ed")
         add_channel(session, Channel(id="sbx", workspace_id="acme", name="Sandbox", max_length=280))
     return engine
 

@@ -16,10 +16,10 @@ from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
 from settings import Settings
+from store.accounts import add_member
 from store.engine import transaction
 from store.records import audit_trail
-from store.tables import User, Workspace
-from store.workspaces import add_user
+from store.tables import Workspace
 from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 
@@ -27,8 +27,8 @@ from workflows.lifecycle import PostLifecycle
 @pytest.fixture
 async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
     with transaction(seeded) as session:
-        add_user(session, User(id="cat", workspace_id="acme", name="Cat Approver", role="approver"))
-        add_user(session, User(id="lee", workspace_id="acme", name="Lee Legal", role="approver"))
+        add_member(session, "acme", "cat", "approver", name="Cat Approver")
+        add_member(session, "acme", "lee", "approver", name="Lee Legal")
     async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
         yield task_queue
 
