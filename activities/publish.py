@@ -37,7 +37,7 @@ class PublishActivities:
             # The previous attempt may have reached the platform before it failed: look before posting.
             posted = await classified(adapter.find_by_key(key))
         if posted is None:
-            posted = await classified(adapter.publish(channel.id, req.revision.text, key))
+            posted = await classified(adapter.publish(channel.id, req.revision.text_for(channel.id), key))
         publication = Publication(
             channel_id=channel.id,
             external_id=posted.external_id,
