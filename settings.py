@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         default=[3600, 86400, 604800],
         description="seconds after publishing at which metrics are collected",
     )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
+    smtp_port: int = 25
+    smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")
+    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one")
+    smtp_password: SecretStr | None = None
 
     @field_validator("followup_offsets", mode="before")
     @classmethod

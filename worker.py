@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.brand import BrandActivities
 from activities.channels import ChannelAdapters, shared_http_client
 from activities.metrics import MetricsActivities
+from activities.notify import NotifyActivities
 from activities.publish import PublishActivities
 from activities.records import RecordActivities
 from settings import Settings
@@ -45,7 +46,10 @@ async def running_worker(
             client,
             task_queue=task_queue or settings.task_queue,
             workflows=[PostLifecycle],
-            activities=lifecycle_activities(engine, http, settings.resolved_sandbox_url),
+            activities=[
+                *lifecycle_activities(engine, http, settings.resolved_sandbox_url),
+                NotifyActivities(engine, http, settings).notify,
+            ],
             max_concurrent_activities=100,
             max_concurrent_local_activities=100,
             graceful_shutdown_timeout=timedelta(seconds=10),

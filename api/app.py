@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.deps import AppContext
 from api.errors import install_error_handlers
 from api.routes_brand import router as brand_router
+from api.routes_notifications import router as notifications_router
 from api.routes_pause import router as pause_router
 from api.routes_posts import router as posts_router
 from api.routes_workspaces import router as workspaces_router
@@ -30,6 +31,7 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     app.include_router(posts_router)
     app.include_router(brand_router)
     app.include_router(pause_router)
+    app.include_router(notifications_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, bool]:

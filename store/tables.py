@@ -181,3 +181,31 @@ class BrandStyle(SQLModel, table=True):
     rule_count: int
     uploaded_by: str = Field(max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class NotificationTarget(SQLModel, table=True):
+    """Where a workspace's notifications go: a signed webhook or an e-mail address."""
+
+    __tablename__ = "notification_targets"
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)  # domain.notify.TargetKind
+    url: str | None = Field(default=None, max_length=2000)
+    address: str | None = Field(default=None, max_length=320)
+    # Signs webhook bodies (HMAC-SHA256). Kept as given for now; the API never shows it after creation.
+    secret: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class NotificationSent(SQLModel, table=True):
+    """One notification's outcome at one target, so a retried activity never sends to that target again."""
+
+    __tablename__ = "notifications_sent"
+    __table_args__ = (UniqueConstraint("dedupe_key", "target_id", name="uq_notification_sent_key_target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200)
+    target_id: int = Field(foreign_key="notification_targets.id", index=True)
+    status: str = Field(max_length=16)  # domain.notify.DeliveryStatus: sent or failed
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
