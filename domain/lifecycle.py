@@ -218,6 +218,9 @@ class LifecycleState(BaseModel):
     late_policy: LatePolicy = LatePolicy.PUBLISH
     approval: ResolvedPolicy = ResolvedPolicy()
     step: int = Field(default=0, description="the approval step now waiting for signatures")
+    step_opened_at: datetime | None = Field(default=None, description="when that step began waiting (deadlines)")
+    deadline_marks: list[str] = Field(default=[], description="reminders and escalation done for that step")
+    hold_reason: str | None = Field(default=None, description="why the post is on hold: late or overdue")
     paused: Pause | None = None
     followup_offsets: list[int]
     next_seq: int = 1

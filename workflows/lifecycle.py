@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         WithdrawRequest,
     )
+    from domain.notify import Notification, NotificationKind
     from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
     from workflows.search_attributes import POST_STATUS, PUBLISH_AT, WORKSPACE_ID
 
@@ -52,6 +54,9 @@ PUBLISH_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=10,
     non_retryable_error_types=["RejectedByPlatform", "AuthExpired"],
+)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5), maximum_attempts=8
 )
 METRICS_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10), maximum_attempts=6
@@ -70,6 +75,8 @@ PATCH_STATUS_INDEX_AT_REST = "status-index-at-rest"
 PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
 # The PublishAt search attribute follows every move of the publish time.
 PATCH_PUBLISH_AT_INDEX = "publish-at-index"
+HOLD_LATE = "approved after its publish time"
+HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
 
 
@@ -160,6 +167,7 @@ class PostLifecycle:
         voided = [d.actor for d in self.state.decisions if d.decision is Decision.APPROVE]
         self.state.revision = revision
         self.state.last_editor = req.actor
+        self.state.hold_reason = None
         self.state.decisions = []
         self.state.step = 0
         self._decision = None
@@ -208,7 +216,13 @@ class PostLifecycle:
         self.state.publish_at = req.publish_at or workflow.now()
         self.state.publish_zone = req.zone
         self._schedule_changed = True
-        if self.state.status is PostStatus.ON_HOLD:
+        if self.state.status is PostStatus.ON_HOLD and self.state.hold_reason == HOLD_OVERDUE:
+            # Held because nobody signed in time: with a new time, the step waits for signatures again.
+            self.state.hold_reason = None
+            self._set_status(PostStatus.AWAITING_APPROVAL)
+            self._open_step()
+        elif self.state.status is PostStatus.ON_HOLD:
+            self.state.hold_reason = None
             self._set_status(PostStatus.SCHEDULED)
         self._index_publish_at()
         record = self._record(
@@ -323,6 +337,7 @@ class PostLifecycle:
             if signed >= needed:
                 if step + 1 < len(self.state.approval.steps):
                     self.state.step = step + 1
+                    self._open_step()
                 else:
                     self._decision = outcome
                     self._set_status(PostStatus.SCHEDULED)
@@ -419,7 +434,7 @@ class PostLifecycle:
                 check = True
                 submitted_by = None  # later rounds start from a revision, which has its own audit entry
                 decided = await self._await_decision()
-                if self._withdrawn_by is not None:
+                if self._withdrawn_by is not None or self.state.status is PostStatus.EXPIRED:
                     return False
                 if not decided:
                     self._revised_by = None
@@ -475,14 +490,138 @@ class PostLifecycle:
         # A revision (checked again by the loop) or a withdrawal during the check makes this result moot.
         if not self._interrupted():
             self._set_status(result.status)
+            if result.status is PostStatus.AWAITING_APPROVAL:
+                self._open_step()
 
     def _interrupted(self) -> bool:
         return self._revised_by is not None or self._withdrawn_by is not None
 
     async def _await_decision(self) -> bool:
-        """True once someone decided; False when a revision or a withdrawal came first."""
-        await self._rest_until(lambda: self._interrupted() or self._decision is not None)
-        return not self._interrupted()
+        """True once someone decided; False when a revision or a withdrawal came first, or the review expired.
+
+        While a step with a deadline waits, its reminders, escalation and expiry happen on time.
+        """
+        if not any(step.deadline for step in self.state.approval.steps):
+            await self._rest_until(lambda: self._interrupted() or self._decision is not None)
+            return not self._interrupted()
+        while True:
+            settled = self._interrupted() or self._decision is not None or self.state.status is PostStatus.EXPIRED
+            if settled:
+                return not self._interrupted() and self.state.status is not PostStatus.EXPIRED
+            changed = partial(self._moved_since, self._review_position())
+            event = self._next_deadline_event()
+            if event is None:
+                await self._rest_until(changed)
+                continue
+            at, mark = event
+            if at > workflow.now():
+                try:
+                    await self._rest_until(changed, at_most=at - workflow.now())
+                except TimeoutError:
+                    pass
+                else:
+                    continue  # something moved: look again
+            await self._deadline_reached(mark)
+
+    def _review_position(self) -> tuple[object, ...]:
+        return (self.state.status, self.state.step, self.state.step_opened_at, self.state.publish_at)
+
+    def _moved_since(self, position: tuple[object, ...]) -> bool:
+        """Decided, revised, withdrawn, or the step, its status or the publish time moved: look again."""
+        return self._interrupted() or self._decision is not None or position != self._review_position()
+
+    def _step_due(self) -> datetime | None:
+        step = self.state.approval.steps[self.state.step]
+        deadline, opened = step.deadline, self.state.step_opened_at
+        if deadline is None or opened is None:
+            return None
+        if deadline.after is not None:
+            return opened + timedelta(seconds=deadline.after)
+        return self.state.publish_at - timedelta(seconds=deadline.before_publish or 0)
+
+    def _next_deadline_event(self) -> tuple[datetime, str] | None:
+        """The next reminder, escalation or expiry of the waiting step, as (when, mark)."""
+        if self.state.status is not PostStatus.AWAITING_APPROVAL:
+            return None
+        due = self._step_due()
+        step = self.state.approval.steps[self.state.step]
+        if due is None or step.deadline is None:
+            return None
+        deadline = step.deadline
+        events = [(due - timedelta(seconds=r), f"reminder-{r}") for r in sorted(deadline.reminders, reverse=True)]
+        if step.backup:
+            events.append((due, "escalated"))
+        if deadline.on_expiry is not None:
+            events.append((due + timedelta(seconds=deadline.escalation_grace if step.backup else 0), "expired"))
+        pending = [e for e in events if e[1] not in self.state.deadline_marks]
+        return min(pending) if pending else None
+
+    async def _deadline_reached(self, mark: str) -> None:
+        self.state.deadline_marks.append(mark)
+        index, step = self.state.step, self.state.approval.steps[self.state.step]
+        due = self._step_due()
+        assert due is not None and step.deadline is not None
+        signed = {d.actor for d in self.state.decisions if d.step == index and d.decision is Decision.APPROVE}
+        excluded = {self.state.author, self.state.last_editor} | signed
+        waiting_on = sorted(set(step.eligible or []) - excluded)
+        detail: dict[str, Any] = {"step": step.name, "due": due.isoformat()}
+        subject = f"post {self.state.post_id}: step '{step.name}'"
+        if mark.startswith("reminder-"):
+            kind, action = NotificationKind.REMINDER, AuditAction.REMINDED
+            recipients = waiting_on
+            subject = f"Reminder: {subject} is due {due.isoformat()}"
+        elif mark == "escalated":
+            kind, action = NotificationKind.ESCALATION, AuditAction.ESCALATED
+            recipients = sorted(set(step.backup) - excluded)
+            step.eligible = sorted(set(step.eligible or []) | set(step.backup))
+            detail["backup"] = recipients
+            subject = f"Escalated to you: {subject} was due {due.isoformat()}"
+        else:
+            kind, recipients = NotificationKind.EXPIRED, waiting_on
+            detail["reason"] = HOLD_OVERDUE
+            if step.deadline.on_expiry == "expire":
+                action = AuditAction.EXPIRED
+                self._set_status(PostStatus.EXPIRED)
+                subject = f"Expired: {subject} was not signed in time"
+            else:
+                action = AuditAction.HELD
+                self._set_status(PostStatus.ON_HOLD)
+                self.state.hold_reason = HOLD_OVERDUE
+                subject = f"On hold: {subject} was not signed in time; reschedule or revise it"
+        detail["recipients"] = recipients
+        record = self._record(action, "system", detail=detail)
+        notification = Notification(
+            workspace_id=self.state.workspace_id,
+            post_id=self.state.post_id,
+            kind=kind,
+            subject=subject,
+            body=f"{subject}.\nWaiting on: {', '.join(recipients) or 'nobody'}.\nRevision {self.state.revision.number} "
+            f"({self.state.revision.content_hash}), to publish at {self.state.publish_at.isoformat()}.",
+            recipients=recipients,
+            detail={"step": step.name, "due": due.isoformat(), "mark": mark},
+            dedupe_key=f"{workflow.info().workflow_id}/{index}/{self.state.step_opened_at}/{mark}",
+        )
+        await self._write([record])
+        await self._notify(notification)
+
+    async def _notify(self, notification: Notification) -> None:
+        """Tell people; a notice that cannot be delivered is worth a log line, never a stuck post."""
+        try:
+            await self._tracked(
+                workflow.execute_activity(
+                    names.NOTIFY,
+                    notification,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=NOTIFY_RETRY,
+                )
+            )
+        except ActivityError as err:
+            workflow.logger.warning("notification %s not delivered: %s", notification.dedupe_key, err.cause or err)
+
+    def _open_step(self) -> None:
+        """The current step starts waiting: its deadline counts from now, its reminders are all to come."""
+        self.state.step_opened_at = workflow.now()
+        self.state.deadline_marks = []
 
     async def _apply_late_policy(self, approval: DecisionOutcome) -> bool:
         """For a post approved after its time: True when the policy ends it (expire)."""
@@ -494,6 +633,7 @@ class PostLifecycle:
             await self._write([self._record(AuditAction.EXPIRED, "system", detail=late)])
             return True
         self._set_status(PostStatus.ON_HOLD)
+        self.state.hold_reason = HOLD_LATE
         await self._write([self._record(AuditAction.HELD, "system", detail=late)])
         return False
 
