@@ -44,7 +44,7 @@ def dev_server_command(settings: Settings, *, headless: bool = False) -> list[st
         "warn",
     ]
     for key in SEARCH_ATTRIBUTES:
-        command += ["--search-attribute", f"{key.name}=Keyword"]
+        command += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title()}"]
     if headless:
         command.append("--headless")
     else:

@@ -22,7 +22,7 @@ from store.records import next_seq, record_transitions
 from store.tables import Post
 from store.workspaces import approval_policy, get_workspace
 from workflows.lifecycle import PostLifecycle
-from workflows.search_attributes import POST_STATUS, WORKSPACE_ID
+from workflows.search_attributes import POST_STATUS, PUBLISH_AT, WORKSPACE_ID
 
 
 class ServiceError(Exception):
@@ -152,6 +152,7 @@ async def submit(
     task_queue: str,
     followup_offsets: list[int],
     late_policy: LatePolicy | None = None,
+    history_limit: int | None = None,
 ) -> WorkflowHandle[PostLifecycle, object]:
     """Start the post's lifecycle workflow; a post is submitted once (the workflow id guarantees it).
 
@@ -202,6 +203,7 @@ async def submit(
             late_policy=late_policy or workspace_policy,
             approval=approval,
             paused=paused,
+            history_limit=history_limit,
         ),
         id=workflow_id_for(post.id),
         task_queue=task_queue,
@@ -210,6 +212,7 @@ async def submit(
             [
                 SearchAttributePair(POST_STATUS, PostStatus.BRAND_CHECK.value),
                 SearchAttributePair(WORKSPACE_ID, post.workspace_id),
+                SearchAttributePair(PUBLISH_AT, post.publish_at),
             ]
         ),
     )

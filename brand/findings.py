@@ -66,7 +66,7 @@ class Finding(DomainFinding):
             "replacement": replacement,
             "action": action,
         }
-        object.__setattr__(finding, "__dict__", fields)
+        object.__setattr__(finding, "__dict__", {**fields, "channel_id": None})  # a default, as validation leaves it
         object.__setattr__(finding, "__pydantic_fields_set__", set(fields))
         object.__setattr__(finding, "__pydantic_extra__", None)
         object.__setattr__(finding, "__pydantic_private__", None)

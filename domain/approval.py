@@ -9,12 +9,52 @@ from pydantic import BaseModel, Field, model_validator
 DEFAULT_APPROVER_ROLES = ["approver", "admin"]
 
 
+MAX_DEADLINE = 366 * 86400
+
+
+class StepDeadline(BaseModel):
+    """When a step is due, who is reminded and when, who steps in, and what happens when nobody signs."""
+
+    after: int | None = Field(
+        default=None, ge=60, le=MAX_DEADLINE, description="due this many seconds after the step opens"
+    )
+    before_publish: int | None = Field(
+        default=None, ge=0, le=MAX_DEADLINE, description="due this many seconds before the publish time"
+    )
+    reminders: list[int] = Field(
+        default=[], max_length=10, description="remind the step's approvers this many seconds before it is due"
+    )
+    escalate_to_roles: list[str] = Field(default=[], description="at the due time, these roles may sign too")
+    escalate_to_users: list[str] = Field(default=[], description="at the due time, these users may sign too")
+    escalation_grace: int = Field(
+        default=0, ge=0, le=MAX_DEADLINE, description="seconds the backup approvers get before the expiry action"
+    )
+    on_expiry: Literal["expire", "hold"] | None = Field(
+        default=None,
+        description="when the step is still unsigned (after any escalation): expire the post, or hold it "
+        "until it is rescheduled or revised; none: only remind and escalate",
+    )
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> StepDeadline:
+        if (self.after is None) == (self.before_publish is None):
+            raise ValueError("a deadline needs exactly one of after (seconds after the step opens) or before_publish")
+        if any(r <= 0 for r in self.reminders):
+            raise ValueError("reminders are seconds before the due time, each above 0")
+        return self
+
+    @property
+    def escalates(self) -> bool:
+        return bool(self.escalate_to_roles or self.escalate_to_users)
+
+
 class ApprovalStep(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     roles: list[str] = Field(default=[], description="members with any of these roles may sign")
     users: list[str] = Field(default=[], description="these users may sign")
     groups: list[str] = Field(default=[], description="members of these groups of the workspace may sign")
     quorum: Literal["any", "all"] | int = Field(default="any", description="any, all, or N signatures")
+    deadline: StepDeadline | None = None
 
     @model_validator(mode="after")
     def _names_someone(self) -> ApprovalStep:
@@ -39,6 +79,9 @@ class ResolvedStep(BaseModel):
     # None only for posts submitted before policies existed: anyone the API let through may sign.
     eligible: list[str] | None = None
     quorum: Literal["any", "all"] | int = "any"
+    deadline: StepDeadline | None = None
+    # Who may sign once the step is escalated (resolved at submission too).
+    backup: list[str] = []
 
     def required(self, excluded: set[str]) -> int:
         """Signatures this step needs; `excluded` (author, last editor) can never sign."""
@@ -74,7 +117,13 @@ def resolve(
                 raise ValueError(f"step '{step.name}' names group '{group}', which this workspace does not have")
             in_groups |= set(groups[group])
         eligible = sorted({u for u, role in members.items() if role in step.roles} | set(step.users) | in_groups)
-        step_resolved = ResolvedStep(name=step.name, eligible=eligible, quorum=step.quorum)
+        backup: list[str] = []
+        if step.deadline is not None and step.deadline.escalates:
+            chosen = set(step.deadline.escalate_to_users)
+            backup = sorted({u for u, role in members.items() if role in step.deadline.escalate_to_roles} | chosen)
+        step_resolved = ResolvedStep(
+            name=step.name, eligible=eligible, quorum=step.quorum, deadline=step.deadline, backup=backup
+        )
         available = len(set(eligible) - {author})
         if available < step_resolved.required({author}):
             raise ValueError(

@@ -74,6 +74,10 @@ class LifecycleInput(BaseModel):
     publish_zone: str | None = None
     approval: ResolvedPolicy = ResolvedPolicy()
     paused: Pause | None = None
+    # Continue-as-new once the history holds this many events (tests; the server's suggestion otherwise).
+    history_limit: int | None = None
+    # The whole state of the run this one continues (continue-as-new); none for a new post.
+    carried: LifecycleState | None = None
 
 
 class BrandCheckRequest(BaseModel):
@@ -196,6 +200,7 @@ class ChannelState(BaseModel):
     published_at: datetime | None = Field(default=None, description="the workflow's time of publishing")
     failure: str | None = None
     metrics: list[MetricsSnapshot] = []
+    followups_done: int = Field(default=0, description="follow-up offsets already collected (or missed)")
 
 
 class LifecycleState(BaseModel):
@@ -213,6 +218,9 @@ class LifecycleState(BaseModel):
     late_policy: LatePolicy = LatePolicy.PUBLISH
     approval: ResolvedPolicy = ResolvedPolicy()
     step: int = Field(default=0, description="the approval step now waiting for signatures")
+    step_opened_at: datetime | None = Field(default=None, description="when that step began waiting (deadlines)")
+    deadline_marks: list[str] = Field(default=[], description="reminders and escalation done for that step")
+    hold_reason: str | None = Field(default=None, description="why the post is on hold: late or overdue")
     paused: Pause | None = None
     followup_offsets: list[int]
     next_seq: int = 1
@@ -224,6 +232,14 @@ class LifecycleState(BaseModel):
     publication: Publication | None = None
     metrics: list[MetricsSnapshot] = []
     failure: str | None = None
+    # Decisions by update id (the client's idempotency key): a repeat returns the first answer, also in a
+    # later run after continue-as-new, where the server no longer knows the id.
+    decided_updates: dict[str, DecisionOutcome] = {}
+    history_limit: int | None = None
+    run_number: int = Field(default=1, description="1 + how many times the lifecycle continued as new")
 
     def channel(self, channel_id: str) -> ChannelState | None:
         return next((c for c in self.channels if c.channel_id == channel_id), None)
+
+
+LifecycleInput.model_rebuild()

@@ -57,6 +57,8 @@ class AuditAction(StrEnum):
     METRICS_MISSED = "metrics_missed"
     RESCHEDULED = "rescheduled"
     HELD = "held"
+    REMINDED = "reminder_sent"
+    ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     RESUME_SHIFTED = "resume_shifted"

@@ -7,12 +7,13 @@ submit -> brand check -> (changes needed -> revise)* -> approval -> timer to pub
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -40,9 +41,11 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         WithdrawRequest,
     )
+    from domain.notify import Notification, NotificationKind
     from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
-    from workflows.search_attributes import POST_STATUS
+    from workflows.search_attributes import POST_STATUS, PUBLISH_AT, WORKSPACE_ID
 
+T = TypeVar("T")
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 PUBLISH_RETRY = RetryPolicy(
@@ -51,6 +54,9 @@ PUBLISH_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=10,
     non_retryable_error_types=["RejectedByPlatform", "AuthExpired"],
+)
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=5), maximum_attempts=8
 )
 METRICS_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10), maximum_attempts=6
@@ -65,39 +71,54 @@ PATCH_BRAND_CHECK_LOCAL = "brand-check-local-activity"
 # The PostStatus search attribute follows the status where the post rests (waits for people or time) and
 # at the end, not through every transient step: each update is a visibility write on the server.
 PATCH_STATUS_INDEX_AT_REST = "status-index-at-rest"
+# Long lives: at a rest point, continue as new (carrying the whole state) when the history grows long.
+PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
+# The PublishAt search attribute follows every move of the publish time.
+PATCH_PUBLISH_AT_INDEX = "publish-at-index"
+HOLD_LATE = "approved after its publish time"
+HOLD_OVERDUE = "approval overdue"
+KEPT_DECISION_IDS = 200
 
 
 @workflow.defn
 class PostLifecycle:
     @workflow.init
     def __init__(self, inp: LifecycleInput) -> None:
-        self.state = LifecycleState(
-            post_id=inp.post_id,
-            workspace_id=inp.workspace_id,
-            channel_id=inp.channel_id,
-            author=inp.author,
-            revision=inp.revision,
-            last_editor=inp.revision.author,
-            publish_at=inp.publish_at,
-            publish_zone=inp.publish_zone,
-            late_policy=inp.late_policy,
-            approval=inp.approval,
-            paused=inp.paused,
-            followup_offsets=sorted(inp.followup_offsets),
-            next_seq=inp.first_seq,
-            channels=[ChannelState(channel_id=c) for c in (inp.channel_ids or [inp.channel_id])],
+        self.state = (
+            self._carried(inp)
+            if inp.carried is not None
+            else LifecycleState(
+                post_id=inp.post_id,
+                workspace_id=inp.workspace_id,
+                channel_id=inp.channel_id,
+                author=inp.author,
+                revision=inp.revision,
+                last_editor=inp.revision.author,
+                publish_at=inp.publish_at,
+                publish_zone=inp.publish_zone,
+                late_policy=inp.late_policy,
+                approval=inp.approval,
+                paused=inp.paused,
+                followup_offsets=sorted(inp.followup_offsets),
+                next_seq=inp.first_seq,
+                channels=[ChannelState(channel_id=c) for c in (inp.channel_ids or [inp.channel_id])],
+                history_limit=inp.history_limit,
+            )
         )
         # One channel keeps the entries and statuses of the single-channel lifecycle, so histories replay.
         self._many = len(self.state.channels) > 1
         self._retry_channels: set[str] = set()
-        self._projected = PostStatus.BRAND_CHECK  # the status the last entry of the publish phase wrote
+        self._projected = self.state.status  # the status the last entry of the publish phase wrote
         self._revised_by: str | None = None
         self._withdrawn_by: str | None = None
         self._retry_by: str | None = None
         self._resumed: Resume | None = None
         self._sitting_out = False
         self._index_at_rest = False
-        self._indexed_status = PostStatus.BRAND_CHECK  # what the start gave the PostStatus search attribute
+        # What the start (or continue-as-new) gave the PostStatus search attribute.
+        self._indexed_status = self.state.status if inp.carried is not None else PostStatus.BRAND_CHECK
+        self._may_continue = False
+        self._busy = 0  # activities in flight: the lifecycle continues as new only when none is
         self._schedule_changed = False
         self._decision: DecisionOutcome | None = None
 
@@ -106,6 +127,11 @@ class PostLifecycle:
     @workflow.query
     def current(self) -> LifecycleState:
         return self.state
+
+    @staticmethod
+    def _carried(inp: LifecycleInput) -> LifecycleState:
+        assert inp.carried is not None
+        return inp.carried.model_copy(update={"run_number": inp.carried.run_number + 1})
 
     # ---- signals: a workspace pause reaches every post at once ------------------------------------
 
@@ -141,6 +167,7 @@ class PostLifecycle:
         voided = [d.actor for d in self.state.decisions if d.decision is Decision.APPROVE]
         self.state.revision = revision
         self.state.last_editor = req.actor
+        self.state.hold_reason = None
         self.state.decisions = []
         self.state.step = 0
         self._decision = None
@@ -151,11 +178,13 @@ class PostLifecycle:
             req.actor,
             detail={"comment": req.comment, "voided_approvals": voided} if voided else {"comment": req.comment},
         )
-        await workflow.execute_local_activity(
-            names.STORE_REVISION,
-            StoreRevisionRequest(post_id=self.state.post_id, revision=revision, record=record),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
+        await self._tracked(
+            workflow.execute_local_activity(
+                names.STORE_REVISION,
+                StoreRevisionRequest(post_id=self.state.post_id, revision=revision, record=record),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         )
         return revision
 
@@ -187,8 +216,15 @@ class PostLifecycle:
         self.state.publish_at = req.publish_at or workflow.now()
         self.state.publish_zone = req.zone
         self._schedule_changed = True
-        if self.state.status is PostStatus.ON_HOLD:
+        if self.state.status is PostStatus.ON_HOLD and self.state.hold_reason == HOLD_OVERDUE:
+            # Held because nobody signed in time: with a new time, the step waits for signatures again.
+            self.state.hold_reason = None
+            self._set_status(PostStatus.AWAITING_APPROVAL)
+            self._open_step()
+        elif self.state.status is PostStatus.ON_HOLD:
+            self.state.hold_reason = None
             self._set_status(PostStatus.SCHEDULED)
+        self._index_publish_at()
         record = self._record(
             AuditAction.RESCHEDULED,
             req.actor,
@@ -276,6 +312,9 @@ class PostLifecycle:
 
     @workflow.update
     async def decide(self, req: DecideRequest) -> DecisionOutcome:
+        earlier = self._earlier_decision()
+        if earlier is not None:
+            return earlier  # the same decision again (retried request): the first answer, nothing new
         self._check_decision(req)
         step = self.state.step
         outcome = DecisionOutcome(
@@ -298,6 +337,7 @@ class PostLifecycle:
             if signed >= needed:
                 if step + 1 < len(self.state.approval.steps):
                     self.state.step = step + 1
+                    self._open_step()
                 else:
                     self._decision = outcome
                     self._set_status(PostStatus.SCHEDULED)
@@ -311,12 +351,27 @@ class PostLifecycle:
             self.state.step = 0
             self._set_status(PostStatus.CHANGES_NEEDED)
         outcome.status = self.state.status
+        self._remember_decision(outcome)
         # The update returns only once the decision is in the audit trail too.
         await self._write([self._record(action, req.actor, detail=detail)])
         return outcome
 
+    def _earlier_decision(self) -> DecisionOutcome | None:
+        info = workflow.current_update_info()
+        return self.state.decided_updates.get(info.id) if info is not None else None
+
+    def _remember_decision(self, outcome: DecisionOutcome) -> None:
+        info = workflow.current_update_info()
+        if info is None or not self._may_continue:
+            return  # before continue-as-new existed, the server's own update-id check was the only one
+        self.state.decided_updates[info.id] = outcome
+        while len(self.state.decided_updates) > KEPT_DECISION_IDS:
+            del self.state.decided_updates[next(iter(self.state.decided_updates))]
+
     @decide.validator
     def _check_decision(self, req: DecideRequest) -> None:
+        if self._earlier_decision() is not None:
+            return
         if self.state.status is not PostStatus.AWAITING_APPROVAL:
             raise ApplicationError(f"post is {self.state.status.value}, not awaiting approval", type="InvalidState")
         if req.actor in (self.state.author, self.state.last_editor):
@@ -350,35 +405,52 @@ class PostLifecycle:
     @workflow.run
     async def run(self, inp: LifecycleInput) -> LifecycleState:
         self._index_at_rest = workflow.patched(PATCH_STATUS_INDEX_AT_REST)
-        submitted_by: str | None = inp.author
-        while True:
-            await self._brand_check(submitted_by)
-            submitted_by = None  # later rounds start from a revision, which has its own audit entry
-            decided = await self._await_decision()
-            if self._withdrawn_by is not None:
+        self._may_continue = workflow.patched(PATCH_CONTINUE_AS_NEW)
+        resumed = self.state.status if inp.carried is not None else None
+        if resumed in (PostStatus.REJECTED, PostStatus.WITHDRAWN, PostStatus.EXPIRED, PostStatus.DONE):
+            return await self._finish()
+        if resumed not in (PostStatus.PUBLISHING, PostStatus.PUBLISHED, PostStatus.PUBLISH_FAILED):
+            if not await self._until_due(inp.author if resumed is None else None, resumed):
                 return await self._finish()
-            if not decided:
-                self._revised_by = None
-                continue
-            assert self._decision is not None
-            if self._decision.decision is Decision.REJECT:
-                return await self._finish()
-            if await self._apply_late_policy(self._decision):
-                return await self._finish()
-            due = await self._await_publish_time()
-            if self._withdrawn_by is not None:
-                return await self._finish()
-            if due:
-                break
-            self._revised_by = None
-
-        self._set_status(PostStatus.PUBLISHING)
-        self._projected = PostStatus.PUBLISHING
-        for channel in self.state.channels:
-            channel.status = ChannelStatus.PUBLISHING
+            self._set_status(PostStatus.PUBLISHING)
+            self._projected = PostStatus.PUBLISHING
+            for channel in self.state.channels:
+                channel.status = ChannelStatus.PUBLISHING
         # Each channel publishes, fails, is retried and is followed up on its own.
         await asyncio.gather(*(self._channel_life(c) for c in self.state.channels))
         return await self._finish()
+
+    async def _until_due(self, submitted_by: str | None, resumed: PostStatus | None) -> bool:
+        """Review until approved and the publish time has come: True, or False when the post ended first.
+
+        A continued run (`resumed`) starts where the previous run rested: awaiting a decision, or the time.
+        """
+        check = resumed in (None, PostStatus.BRAND_CHECK)
+        to_time = resumed in (PostStatus.SCHEDULED, PostStatus.ON_HOLD)
+        while True:
+            if not to_time:
+                if check:
+                    await self._brand_check(submitted_by)
+                check = True
+                submitted_by = None  # later rounds start from a revision, which has its own audit entry
+                decided = await self._await_decision()
+                if self._withdrawn_by is not None or self.state.status is PostStatus.EXPIRED:
+                    return False
+                if not decided:
+                    self._revised_by = None
+                    continue
+                assert self._decision is not None
+                if self._decision.decision is Decision.REJECT:
+                    return False
+                if await self._apply_late_policy(self._decision):
+                    return False
+            to_time = False
+            due = await self._await_publish_time()
+            if self._withdrawn_by is not None:
+                return False
+            if due:
+                return True
+            self._revised_by = None
 
     async def _brand_check(self, submitted_by: str | None) -> None:
         self._set_status(PostStatus.BRAND_CHECK)
@@ -395,33 +467,161 @@ class PostLifecycle:
         )
         result: BrandCheckResult
         if workflow.patched(PATCH_BRAND_CHECK_LOCAL):
-            result = await workflow.execute_local_activity(
-                names.CHECK_BRAND,
-                request,
-                result_type=BrandCheckResult,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+            result = await self._tracked(
+                workflow.execute_local_activity(
+                    names.CHECK_BRAND,
+                    request,
+                    result_type=BrandCheckResult,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
             )
         else:
-            result = await workflow.execute_activity(
-                names.CHECK_BRAND,
-                request,
-                result_type=BrandCheckResult,
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
+            result = await self._tracked(
+                workflow.execute_activity(
+                    names.CHECK_BRAND,
+                    request,
+                    result_type=BrandCheckResult,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=DB_RETRY,
+                )
             )
         self.state.findings = result.findings
         # A revision (checked again by the loop) or a withdrawal during the check makes this result moot.
         if not self._interrupted():
             self._set_status(result.status)
+            if result.status is PostStatus.AWAITING_APPROVAL:
+                self._open_step()
 
     def _interrupted(self) -> bool:
         return self._revised_by is not None or self._withdrawn_by is not None
 
     async def _await_decision(self) -> bool:
-        """True once someone decided; False when a revision or a withdrawal came first."""
-        await self._rest_until(lambda: self._interrupted() or self._decision is not None)
-        return not self._interrupted()
+        """True once someone decided; False when a revision or a withdrawal came first, or the review expired.
+
+        While a step with a deadline waits, its reminders, escalation and expiry happen on time.
+        """
+        if not any(step.deadline for step in self.state.approval.steps):
+            await self._rest_until(lambda: self._interrupted() or self._decision is not None)
+            return not self._interrupted()
+        while True:
+            settled = self._interrupted() or self._decision is not None or self.state.status is PostStatus.EXPIRED
+            if settled:
+                return not self._interrupted() and self.state.status is not PostStatus.EXPIRED
+            changed = partial(self._moved_since, self._review_position())
+            event = self._next_deadline_event()
+            if event is None:
+                await self._rest_until(changed)
+                continue
+            at, mark = event
+            if at > workflow.now():
+                try:
+                    await self._rest_until(changed, at_most=at - workflow.now())
+                except TimeoutError:
+                    pass
+                else:
+                    continue  # something moved: look again
+            await self._deadline_reached(mark)
+
+    def _review_position(self) -> tuple[object, ...]:
+        return (self.state.status, self.state.step, self.state.step_opened_at, self.state.publish_at)
+
+    def _moved_since(self, position: tuple[object, ...]) -> bool:
+        """Decided, revised, withdrawn, or the step, its status or the publish time moved: look again."""
+        return self._interrupted() or self._decision is not None or position != self._review_position()
+
+    def _step_due(self) -> datetime | None:
+        step = self.state.approval.steps[self.state.step]
+        deadline, opened = step.deadline, self.state.step_opened_at
+        if deadline is None or opened is None:
+            return None
+        if deadline.after is not None:
+            return opened + timedelta(seconds=deadline.after)
+        return self.state.publish_at - timedelta(seconds=deadline.before_publish or 0)
+
+    def _next_deadline_event(self) -> tuple[datetime, str] | None:
+        """The next reminder, escalation or expiry of the waiting step, as (when, mark)."""
+        if self.state.status is not PostStatus.AWAITING_APPROVAL:
+            return None
+        due = self._step_due()
+        step = self.state.approval.steps[self.state.step]
+        if due is None or step.deadline is None:
+            return None
+        deadline = step.deadline
+        events = [(due - timedelta(seconds=r), f"reminder-{r}") for r in sorted(deadline.reminders, reverse=True)]
+        if step.backup:
+            events.append((due, "escalated"))
+        if deadline.on_expiry is not None:
+            events.append((due + timedelta(seconds=deadline.escalation_grace if step.backup else 0), "expired"))
+        pending = [e for e in events if e[1] not in self.state.deadline_marks]
+        return min(pending) if pending else None
+
+    async def _deadline_reached(self, mark: str) -> None:
+        self.state.deadline_marks.append(mark)
+        index, step = self.state.step, self.state.approval.steps[self.state.step]
+        due = self._step_due()
+        assert due is not None and step.deadline is not None
+        signed = {d.actor for d in self.state.decisions if d.step == index and d.decision is Decision.APPROVE}
+        excluded = {self.state.author, self.state.last_editor} | signed
+        waiting_on = sorted(set(step.eligible or []) - excluded)
+        detail: dict[str, Any] = {"step": step.name, "due": due.isoformat()}
+        subject = f"post {self.state.post_id}: step '{step.name}'"
+        if mark.startswith("reminder-"):
+            kind, action = NotificationKind.REMINDER, AuditAction.REMINDED
+            recipients = waiting_on
+            subject = f"Reminder: {subject} is due {due.isoformat()}"
+        elif mark == "escalated":
+            kind, action = NotificationKind.ESCALATION, AuditAction.ESCALATED
+            recipients = sorted(set(step.backup) - excluded)
+            step.eligible = sorted(set(step.eligible or []) | set(step.backup))
+            detail["backup"] = recipients
+            subject = f"Escalated to you: {subject} was due {due.isoformat()}"
+        else:
+            kind, recipients = NotificationKind.EXPIRED, waiting_on
+            detail["reason"] = HOLD_OVERDUE
+            if step.deadline.on_expiry == "expire":
+                action = AuditAction.EXPIRED
+                self._set_status(PostStatus.EXPIRED)
+                subject = f"Expired: {subject} was not signed in time"
+            else:
+                action = AuditAction.HELD
+                self._set_status(PostStatus.ON_HOLD)
+                self.state.hold_reason = HOLD_OVERDUE
+                subject = f"On hold: {subject} was not signed in time; reschedule or revise it"
+        detail["recipients"] = recipients
+        record = self._record(action, "system", detail=detail)
+        notification = Notification(
+            workspace_id=self.state.workspace_id,
+            post_id=self.state.post_id,
+            kind=kind,
+            subject=subject,
+            body=f"{subject}.\nWaiting on: {', '.join(recipients) or 'nobody'}.\nRevision {self.state.revision.number} "
+            f"({self.state.revision.content_hash}), to publish at {self.state.publish_at.isoformat()}.",
+            recipients=recipients,
+            detail={"step": step.name, "due": due.isoformat(), "mark": mark},
+            dedupe_key=f"{workflow.info().workflow_id}/{index}/{self.state.step_opened_at}/{mark}",
+        )
+        await self._write([record])
+        await self._notify(notification)
+
+    async def _notify(self, notification: Notification) -> None:
+        """Tell people; a notice that cannot be delivered is worth a log line, never a stuck post."""
+        try:
+            await self._tracked(
+                workflow.execute_activity(
+                    names.NOTIFY,
+                    notification,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=NOTIFY_RETRY,
+                )
+            )
+        except ActivityError as err:
+            workflow.logger.warning("notification %s not delivered: %s", notification.dedupe_key, err.cause or err)
+
+    def _open_step(self) -> None:
+        """The current step starts waiting: its deadline counts from now, its reminders are all to come."""
+        self.state.step_opened_at = workflow.now()
+        self.state.deadline_marks = []
 
     async def _apply_late_policy(self, approval: DecisionOutcome) -> bool:
         """For a post approved after its time: True when the policy ends it (expire)."""
@@ -433,6 +633,7 @@ class PostLifecycle:
             await self._write([self._record(AuditAction.EXPIRED, "system", detail=late)])
             return True
         self._set_status(PostStatus.ON_HOLD)
+        self.state.hold_reason = HOLD_LATE
         await self._write([self._record(AuditAction.HELD, "system", detail=late)])
         return False
 
@@ -483,6 +684,7 @@ class PostLifecycle:
         elif resumed.policy is ResumePolicy.SHIFT:
             before = self.state.publish_at
             self.state.publish_at = before + length
+            self._index_publish_at()
             record = self._record(
                 AuditAction.RESUME_SHIFTED,
                 resumed.actor,
@@ -493,8 +695,14 @@ class PostLifecycle:
 
     async def _channel_life(self, channel: ChannelState) -> None:
         """Publish on one channel; after a permanent failure wait for a retry (once the cause is fixed) or
-        a withdrawal; once out, collect its metrics at each follow-up offset."""
-        while not await self._publish_once(channel):
+        a withdrawal; once out, collect its metrics at each follow-up offset. A continued run picks each
+        channel up where it rested."""
+        if channel.status in (ChannelStatus.DONE, ChannelStatus.WITHDRAWN):
+            return
+        if channel.status is ChannelStatus.PUBLISHED:
+            await self._follow_up(channel)
+            return
+        while channel.status is ChannelStatus.PUBLISH_FAILED or not await self._publish_once(channel):
             # Histories from before the retry existed ended the workflow here.
             if not workflow.patched(PATCH_RETRY_AFTER_FAILURE):
                 return
@@ -519,18 +727,20 @@ class PostLifecycle:
         else:
             record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
         try:
-            publication: Publication = await workflow.execute_activity(
-                names.PUBLISH,
-                PublishRequest(
-                    post_id=self.state.post_id,
-                    workspace_id=self.state.workspace_id,
-                    channel_id=channel.channel_id,
-                    revision=self.state.revision,
-                    record=record,
-                ),
-                result_type=Publication,
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=PUBLISH_RETRY,
+            publication: Publication = await self._tracked(
+                workflow.execute_activity(
+                    names.PUBLISH,
+                    PublishRequest(
+                        post_id=self.state.post_id,
+                        workspace_id=self.state.workspace_id,
+                        channel_id=channel.channel_id,
+                        revision=self.state.revision,
+                        record=record,
+                    ),
+                    result_type=Publication,
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=PUBLISH_RETRY,
+                )
             )
         except ActivityError as err:
             reason = str(err.cause) if err.cause else str(err)
@@ -566,26 +776,37 @@ class PostLifecycle:
         assert publication is not None and published_at is not None
         offsets = self.state.followup_offsets
         for i, offset in enumerate(offsets):
+            if i < channel.followups_done:
+                continue  # collected before this run continued as new
             last = i == len(offsets) - 1
             wait = published_at + timedelta(seconds=offset) - workflow.now()
             if wait > timedelta(0):
-                self._index_status()
-                await workflow.sleep(wait)
+                if self._may_continue:
+                    try:
+                        await self._rest_until(lambda: False, at_most=wait)
+                    except TimeoutError:
+                        pass
+                else:
+                    self._index_status()
+                    await workflow.sleep(wait)
+            channel.followups_done = i + 1
             status = self._aggregate(assuming={channel.channel_id: ChannelStatus.DONE if last else channel.status})
             record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
             try:
-                snapshot: MetricsSnapshot = await workflow.execute_activity(
-                    names.COLLECT_METRICS,
-                    MetricsRequest(
-                        post_id=self.state.post_id,
-                        channel_id=publication.channel_id,
-                        external_id=publication.external_id,
-                        offset_seconds=offset,
-                        record=record,
-                    ),
-                    result_type=MetricsSnapshot,
-                    start_to_close_timeout=timedelta(minutes=1),
-                    retry_policy=METRICS_RETRY,
+                snapshot: MetricsSnapshot = await self._tracked(
+                    workflow.execute_activity(
+                        names.COLLECT_METRICS,
+                        MetricsRequest(
+                            post_id=self.state.post_id,
+                            channel_id=publication.channel_id,
+                            external_id=publication.external_id,
+                            offset_seconds=offset,
+                            record=record,
+                        ),
+                        result_type=MetricsSnapshot,
+                        start_to_close_timeout=timedelta(minutes=1),
+                        retry_policy=METRICS_RETRY,
+                    )
                 )
             except ActivityError as err:
                 # A missed snapshot is worth an audit line, not a failed post: the post went out.
@@ -663,9 +884,61 @@ class PostLifecycle:
             workflow.upsert_search_attributes([POST_STATUS.value_set(self.state.status.value)])
 
     async def _rest_until(self, condition: Callable[[], bool], at_most: timedelta | None = None) -> None:
-        """Wait for people or time; the status index shows where the post rests meanwhile."""
+        """Wait for people or time; the status index shows where the post rests meanwhile.
+
+        Resting is where a long life continues as new: when the history has grown long and no activity is
+        in flight, the whole state goes to a new run, which rests again where this one did (every wait
+        counts from times kept in the state, so nothing is waited twice)."""
         self._index_status()
-        await workflow.wait_condition(condition, timeout=at_most)
+        if not self._may_continue:
+            await workflow.wait_condition(condition, timeout=at_most)
+            return
+        await workflow.wait_condition(lambda: condition() or self._time_to_continue(), timeout=at_most)
+        if condition():
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if condition() or not self._time_to_continue():
+            return
+        self._continue_as_new()
+
+    async def _tracked(self, call: Awaitable[T]) -> T:
+        """An activity call; while any is in flight the lifecycle does not continue as new."""
+        self._busy += 1
+        try:
+            return await call
+        finally:
+            self._busy -= 1
+
+    def _time_to_continue(self) -> bool:
+        if self._busy:
+            return False
+        info = workflow.info()
+        limit = self.state.history_limit
+        return info.is_continue_as_new_suggested() or (limit is not None and info.get_current_history_length() >= limit)
+
+    def _continue_as_new(self) -> None:
+        self._index_status()
+        attributes = [
+            SearchAttributePair(POST_STATUS, self.state.status.value),
+            SearchAttributePair(WORKSPACE_ID, self.state.workspace_id),
+            SearchAttributePair(PUBLISH_AT, self.state.publish_at),
+        ]
+        workflow.continue_as_new(
+            LifecycleInput(
+                post_id=self.state.post_id,
+                workspace_id=self.state.workspace_id,
+                channel_id=self.state.channel_id,
+                author=self.state.author,
+                revision=self.state.revision,
+                publish_at=self.state.publish_at,
+                carried=self.state,
+            ),
+            search_attributes=TypedSearchAttributes(attributes),
+        )
+
+    def _index_publish_at(self) -> None:
+        if workflow.patched(PATCH_PUBLISH_AT_INDEX):
+            workflow.upsert_search_attributes([PUBLISH_AT.value_set(self.state.publish_at)])
 
     def _take_seq(self) -> int:
         seq = self.state.next_seq
@@ -695,6 +968,8 @@ class PostLifecycle:
         )
 
     async def _write(self, records: list[TransitionRecord]) -> None:
-        await workflow.execute_local_activity(
-            names.RECORD_TRANSITIONS, records, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
+        await self._tracked(
+            workflow.execute_local_activity(
+                names.RECORD_TRANSITIONS, records, start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY
+            )
         )

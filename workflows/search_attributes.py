@@ -4,5 +4,7 @@ from temporalio.common import SearchAttributeKey
 
 POST_STATUS = SearchAttributeKey.for_keyword("PostStatus")
 WORKSPACE_ID = SearchAttributeKey.for_keyword("WorkspaceId")
+# When the post is due to publish (UTC), kept up to date as the time moves: "what goes out in the next hour".
+PUBLISH_AT = SearchAttributeKey.for_datetime("PublishAt")
 
-ALL = [POST_STATUS, WORKSPACE_ID]
+ALL = [POST_STATUS, WORKSPACE_ID, PUBLISH_AT]

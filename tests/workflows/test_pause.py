@@ -129,7 +129,12 @@ async def test_a_pause_survives_a_worker_restart(dev_env, seeded, sandbox, task_
 
 async def scheduled_on(env, engine, tq, text, publish_in):
     post = create_draft(
-        engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=datetime.now(UTC) + publish_in
+        engine,
+        workspace_id="acme",
+        channel_ids=["sbx"],
+        author="ed",
+        text=text,
+        publish_at=datetime.now(UTC) + publish_in,
     )
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[1])
     state = await until_real(handle, lambda s: s.status is PostStatus.AWAITING_APPROVAL)
