@@ -18,6 +18,7 @@ from api.routes_channels import router as channels_router
 from api.routes_notifications import router as notifications_router
 from api.routes_pause import router as pause_router
 from api.routes_posts import router as posts_router
+from api.routes_revisions import router as revisions_router
 from api.routes_workspaces import router as workspaces_router
 from settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     app.include_router(workspaces_router)
     app.include_router(channels_router)
     app.include_router(posts_router)
+    app.include_router(revisions_router)
     app.include_router(brand_router)
     app.include_router(pause_router)
     app.include_router(audit_router)

@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     METRICS_MISSED = "metrics_missed"
     RESCHEDULED = "rescheduled"
     HELD = "held"
+    COMMENTED = "commented"
     REMINDED = "reminder_sent"
     ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"

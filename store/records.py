@@ -67,12 +67,47 @@ def record_transitions(session: Session, records: Sequence[TransitionRecord]) ->
 
 
 def audit_trail(session: Session, post_id: str) -> list[AuditEntry]:
-    return list(session.exec(select(AuditEntry).where(AuditEntry.post_id == post_id).order_by(col(AuditEntry.seq))))
+    """A post's entries in the order they happened: lifecycle entries by the workflow's time and sequence,
+    with notes (comments, written in their own sequence) between them by their time."""
+    query = select(AuditEntry).where(AuditEntry.post_id == post_id)
+    return list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.seq), col(AuditEntry.chain_index))))
 
 
 def next_seq(session: Session, workflow_id: str) -> int:
     seqs = session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id)).all()
     return max(seqs, default=0) + 1
+
+
+def record_post_note(
+    session: Session,
+    post_id: str,
+    workspace_id: str,
+    action: AuditAction,
+    actor: str,
+    *,
+    revision: int,
+    content_hash: str,
+    at: datetime,
+    detail: dict[str, Any],
+) -> None:
+    """An audit entry about a post that is not a lifecycle transition (a comment), in the post's own notes
+    sequence: it never moves the post's status projection, and never competes with the workflow's seq."""
+    workflow_id = f"notes-{post_id}"
+    entry = AuditEntry(
+        workspace_id=workspace_id,
+        post_id=post_id,
+        workflow_id=workflow_id,
+        seq=next_seq(session, workflow_id),
+        action=action.value,
+        actor=actor,
+        revision=revision,
+        content_hash=content_hash,
+        status="",
+        detail=json.dumps(detail, sort_keys=True, default=str),
+        at=at,
+    )
+    append_entries(session, [entry])
+    session.flush()
 
 
 def record_workspace_event(

@@ -323,3 +323,18 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(index=True, max_length=320)
     ip: str = Field(index=True, max_length=64)
     at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class RevisionComment(SQLModel, table=True):
+    """A remark on one revision of a post (review feedback); every comment is in the audit trail too."""
+
+    __tablename__ = "revision_comments"
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: str = Field(foreign_key="posts.id", index=True, max_length=64)
+    revision: int
+    author: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    # Optional anchor: the channel whose variant it is about, and a quoted span of the text.
+    channel_id: str | None = Field(default=None, max_length=64)
+    quote: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

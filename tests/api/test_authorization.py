@@ -84,6 +84,12 @@ WORKSPACE: dict[Route, Rule] = {
     ("POST", "/posts/{post_id}/publish-now"): Rule(roles=("editor", "approver")),
     ("POST", "/posts/{post_id}/withdraw"): Rule(roles=("editor", "approver"), json={}),
     ("POST", "/posts/{post_id}/retry-publish"): Rule(roles=("editor", "approver")),
+    # revisions, their differences and comments
+    ("GET", "/posts/{post_id}/revisions"): ANY_MEMBER,
+    ("GET", "/posts/{post_id}/revisions/{number}"): ANY_MEMBER,
+    ("GET", "/posts/{post_id}/revisions/{number}/diff"): Rule(roles=None, params={"against": "1"}),
+    ("GET", "/posts/{post_id}/revisions/{number}/comments"): ANY_MEMBER,
+    ("POST", "/posts/{post_id}/revisions/{number}/comments"): Rule(roles=("editor", "approver"), json={"body": "Hm"}),
     # brand
     ("PUT", "/workspaces/{workspace_id}/style"): Rule(
         roles=(), content=b"not: a style", headers={"content-type": "application/yaml"}
@@ -156,6 +162,7 @@ async def _objects(api: httpx.AsyncClient) -> dict[str, str]:
         "channel_id": "sbx",
         "target_id": str(target.json()["id"]),
         "user_id": "ed",
+        "number": "1",
         "token_id": TOKENS["ed"].split("_")[1],
     }
 
