@@ -95,6 +95,7 @@ async def run_dev(
     """Run the stack until SIGINT/SIGTERM, or until `stop` is set when the caller passes one."""
     from api.app import create_app
     from platforms.sandbox import create_sandbox_app
+    from store.audit_chain import CheckpointPolicy, configure_checkpoints
     from store.engine import make_engine, migrate
     from worker import running_worker
 
@@ -102,6 +103,8 @@ async def run_dev(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
+    # The worker and the API here write audit entries with the key under this data dir (--data-dir moves it).
+    configure_checkpoints(CheckpointPolicy.of(settings))
 
     if stop is None:
         stop = asyncio.Event()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel
@@ -45,6 +45,9 @@ ENTRY_FIELDS = (
     "chain_index",
 )
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 
 # ---- the canonical form (pure) -----------------------------------------------------------------------
@@ -107,6 +110,10 @@ class CheckpointPolicy:
     every: int
     key_file: Path
 
+    @classmethod
+    def of(cls, settings: Settings) -> CheckpointPolicy:
+        return cls(settings.audit_checkpoint_every, settings.resolved_audit_signing_key_file)
+
 
 _policy: CheckpointPolicy | None = None
 
@@ -124,8 +131,7 @@ def checkpoint_policy() -> CheckpointPolicy:
     if _policy is None:
         from settings import Settings
 
-        settings = Settings()
-        _policy = CheckpointPolicy(settings.audit_checkpoint_every, settings.resolved_audit_signing_key_file)
+        _policy = CheckpointPolicy.of(Settings())
     return _policy
 
 

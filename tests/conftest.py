@@ -29,6 +29,20 @@ from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 POSTGRES_URL = os.environ.get("POSTGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keys and files the code keeps under the data dir (audit signing key, local credential key) go to a
+    directory of this test session, never into the checkout's .data/, which a running `postgate dev` owns."""
+    previous = os.environ.get("POSTGATE_DATA_DIR")
+    data_dir = tmp_path_factory.mktemp("data")
+    os.environ["POSTGATE_DATA_DIR"] = str(data_dir)
+    yield data_dir
+    if previous is None:
+        os.environ.pop("POSTGATE_DATA_DIR", None)
+    else:
+        os.environ["POSTGATE_DATA_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
     app = create_sandbox_app(tmp_path_factory.mktemp("sandbox") / "sandbox.db")
