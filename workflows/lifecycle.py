@@ -739,6 +739,9 @@ class PostLifecycle:
                     ),
                     result_type=Publication,
                     start_to_close_timeout=timedelta(minutes=2),
+                    # The activity heartbeats every few seconds while a post (or its media) is on its way:
+                    # a worker that died mid-publish is noticed in half a minute, not at the two-minute mark.
+                    heartbeat_timeout=timedelta(seconds=30),
                     retry_policy=PUBLISH_RETRY,
                 )
             )
