@@ -75,6 +75,8 @@ PATCH_STATUS_INDEX_AT_REST = "status-index-at-rest"
 PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
 # The PublishAt search attribute follows every move of the publish time.
 PATCH_PUBLISH_AT_INDEX = "publish-at-index"
+# People hear of a permanent publish failure (and a channel needing reconnection) at once.
+PATCH_NOTIFY_PUBLISH_FAILURE = "notify-publish-failure"
 HOLD_LATE = "approved after its publish time"
 HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
@@ -618,6 +620,24 @@ class PostLifecycle:
         except ActivityError as err:
             workflow.logger.warning("notification %s not delivered: %s", notification.dedupe_key, err.cause or err)
 
+    def _failure_notice(self, channel: ChannelState, err: ActivityError, seq: int) -> Notification:
+        """Tell the team a channel refused the post, why, and what to do (retry once the cause is fixed)."""
+        kind = NotificationKind.PUBLISH_FAILED
+        if isinstance(err.cause, ApplicationError) and err.cause.type == "ChannelNeedsReconnection":
+            kind = NotificationKind.NEEDS_RECONNECTION
+        subject = f"Not published: post {self.state.post_id} on {channel.channel_id}"
+        return Notification(
+            workspace_id=self.state.workspace_id,
+            post_id=self.state.post_id,
+            kind=kind,
+            subject=subject,
+            body=f"{subject}.\nReason: {channel.failure}\nFix the cause (reconnect the account, enable the "
+            f"channel), then retry publishing: the same idempotency key is used, so it never goes out twice.",
+            recipients=sorted({self.state.author, self.state.last_editor}),
+            detail={"channel_id": channel.channel_id, "reason": channel.failure},
+            dedupe_key=f"{workflow.info().workflow_id}/publish-failed/{channel.channel_id}/{seq}",
+        )
+
     def _open_step(self) -> None:
         """The current step starts waiting: its deadline counts from now, its reminders are all to come."""
         self.state.step_opened_at = workflow.now()
@@ -762,6 +782,8 @@ class PostLifecycle:
             self._projected = failed.status
             await self._write([failed])
             await self._settle()
+            if workflow.patched(PATCH_NOTIFY_PUBLISH_FAILURE):
+                await self._notify(self._failure_notice(channel, err, failed.seq))
             return False
         channel.status = ChannelStatus.PUBLISHED
         channel.publication = publication

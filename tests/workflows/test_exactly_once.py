@@ -3,6 +3,7 @@ timeouts, revoked tokens): every approved post appears once on the platform, non
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -13,10 +14,14 @@ from temporalio.testing import WorkflowEnvironment
 from api.service import create_draft, submit
 from domain.lifecycle import DecideRequest, LifecycleState, RetryRequest
 from domain.status import Decision, PostStatus
+from history_recorder import keep_history
+from notify_receivers import SECRET, webhook_receiver
 from settings import Settings
 from store.engine import transaction
+from store.notifications import add_target
 from store.publications import publications_of
 from store.records import audit_trail
+from store.tables import NotificationTarget
 from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 
@@ -77,13 +82,27 @@ async def test_revoked_token_fails_the_post_with_the_reason_and_a_retry_publishe
     time_env, seeded, worker, faults
 ):
     faults.put("/api/channels/sbx/faults", json={"revoked": True})
-    _, handle = await approved(time_env, seeded, worker, "After reconnecting")
-    failed = await until(handle, time_env, PostStatus.PUBLISH_FAILED)
-    assert failed.failure is not None and "reconnect the account" in failed.failure
-    assert held(faults, "After reconnecting") == []
+    with webhook_receiver() as (receiver, url):
+        with transaction(seeded) as session:
+            add_target(
+                session, NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/x", secret=SECRET)
+            )
+        post, handle = await approved(time_env, seeded, worker, "After reconnecting")
+        failed = await until(handle, time_env, PostStatus.PUBLISH_FAILED)
+        assert failed.failure is not None and "reconnect the account" in failed.failure
+        assert held(faults, "After reconnecting") == []
+        # The team hears of it at once, with the platform's reason and what to do.
+        for _ in range(100):
+            if receiver.calls:
+                break
+            await time_env.sleep(0.05)
+        [notice] = [json.loads(call.body) for call in receiver.calls if call.verified]
+        assert notice["kind"] == "publish_failed" and notice["post_id"] == post.id
+        assert "reconnect the account" in notice["body"] and "retry" in notice["body"]
 
     faults.delete("/api/channels/sbx/faults")  # the account is reconnected
     await handle.execute_update(PostLifecycle.retry_publish, RetryRequest(actor="ed"))
     final = await handle.result()
     assert final.status is PostStatus.DONE
     assert len(held(faults, "After reconnecting")) == 1
+    await keep_history(handle, "publish_failed_notified_then_retried")
