@@ -943,7 +943,7 @@ class PostLifecycle:
 
     def _continue_as_new(self) -> None:
         self._index_status()
-        attributes = [
+        attributes: list[SearchAttributePair[Any]] = [
             SearchAttributePair(POST_STATUS, self.state.status.value),
             SearchAttributePair(WORKSPACE_ID, self.state.workspace_id),
             SearchAttributePair(PUBLISH_AT, self.state.publish_at),

@@ -84,7 +84,8 @@ async def test_a_long_life_continues_as_new_keeping_every_field_and_each_decisio
     again = await handle.execute_update(PostLifecycle.decide, decision, id="decide-key-1")
     assert again == first
 
-    final: LifecycleState = await handle.result()
+    final = await handle.result()
+    assert isinstance(final, LifecycleState)
 
     assert final.run_number > runs_before_repeat >= 2
     assert final.status is PostStatus.DONE

@@ -19,6 +19,7 @@ from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
 from settings import Settings
 from store.engine import transaction
+from store.posts import get_post
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
 from store.tables import Channel
@@ -130,7 +131,9 @@ async def test_one_channel_fails_the_others_publish_and_a_retry_of_that_channel_
         assert sorted(p.channel_id for p in publications_of(session, post.id)) == sorted(channels)
         assert len(snapshots_of(session, post.id)) == 3
         trail = [(e.action, e.status) for e in audit_trail(session, post.id)]
-        row_status = session.get(type(post), post.id).status  # the projection
+        row = get_post(session, post.id)
+        assert row is not None
+        row_status = row.status  # the projection
     actions = [a for a, _ in trail]
     assert actions.count("channel_published") == 3
     assert actions.count("channel_publish_failed") == 1
