@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
     smtp_username: str | None = Field(default=None, description="SMTP login, if the server needs one")
     smtp_password: SecretStr | None = None
+    oidc_issuer: str = Field(default="", description="OpenID provider's issuer URL; empty = no OIDC sign-in")
+    oidc_client_id: str = Field(default="", description="postgate's client id at the OpenID provider")
+    oidc_client_secret: SecretStr = Field(default=SecretStr(""), description="its secret; empty = a public client")
+    oidc_redirect_url: str = Field(default="", description="public URL of /auth/oidc/callback; empty = as requested")
+    oidc_scopes: str = Field(default="openid email profile", description="scopes asked for, space-separated")
+    oidc_allow_signup: bool = Field(default=False, description="a verified e-mail with no account gets one")
 
     @field_validator("followup_offsets", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
+from api.errors import error_responses
 from api.service import ServiceError
 from store.audit_chain import ChainBroken, ChainReport, NothingToSign, checkpoint_now, verify_chain
 from store.audit_search import AuditFilter, ExportFormat, export, export_row, find_entries
@@ -88,14 +89,14 @@ def _after(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, index = text.split(":")
-        if prefix == "after" and int(index) >= 0:
+        if prefix == "after" and 0 <= int(index) < 2**63:  # a larger one would overflow the database driver
             return int(index)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise ServiceError(422, "invalid_cursor", "the cursor is not one this API gave out; start again without it")
 
 
-@router.get("", response_model=AuditPage)
+@router.get("", response_model=AuditPage, responses=error_responses(403))
 def list_entries(
     workspace_id: str,
     ctx: ContextDep,
@@ -119,7 +120,7 @@ def list_entries(
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses=error_responses(403))
 def export_entries(
     workspace_id: str,
     ctx: ContextDep,
@@ -136,7 +137,7 @@ def export_entries(
     )
 
 
-@router.get("/verify", response_model=ChainReport)
+@router.get("/verify", response_model=ChainReport, responses=error_responses(403))
 def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport:
     """Walk the whole chain and check every signed checkpoint; the first broken entry, if any."""
     _reader(user, workspace_id)
@@ -148,7 +149,7 @@ def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport
         return verify_chain(session, workspace_id, public_key, checkpoint_every=ctx.settings.audit_checkpoint_every)
 
 
-@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic)
+@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic, responses=error_responses(403, 409))
 def checkpoint(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> CheckpointPublic:
     """Sign the chain's current end now (after verifying it); signing the same end twice returns the first."""
     require_role(own_workspace(user, workspace_id), "admin")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ContextDep, CurrentUser
+from api.errors import error_responses
 from api.service import ServiceError
 from store.accounts import normalise_email, set_password, user_by_email
 from store.authentication import (
@@ -81,7 +82,7 @@ class LoginAnswer(BaseModel):
     expires_at: datetime
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, responses=error_responses(401))
 def me(user: CurrentUser) -> Me:
     """Who you are authenticated as, and your role in each of your workspaces."""
     return Me(
@@ -93,7 +94,7 @@ def me(user: CurrentUser) -> Me:
     )
 
 
-@router.post("/me/tokens", status_code=201, response_model=TokenCreated)
+@router.post("/me/tokens", status_code=201, response_model=TokenCreated, responses=error_responses(401, 403, 413, 422))
 def create_token(body: TokenCreate, ctx: ContextDep, user: CurrentUser) -> TokenCreated:
     """A new API token for you. Copy it now: it is shown only in this answer."""
     with transaction(ctx.engine) as session:
@@ -103,14 +104,14 @@ def create_token(body: TokenCreate, ctx: ContextDep, user: CurrentUser) -> Token
         return TokenCreated(**TokenPublic.from_row(row).model_dump(), token=plain)
 
 
-@router.get("/me/tokens", response_model=list[TokenPublic])
+@router.get("/me/tokens", response_model=list[TokenPublic], responses=error_responses(401))
 def list_tokens(ctx: ContextDep, user: CurrentUser) -> list[TokenPublic]:
     """Your tokens, revoked and expired ones included (never the tokens themselves)."""
     with transaction(ctx.engine) as session:
         return [TokenPublic.from_row(t) for t in tokens_of(session, user.id)]
 
 
-@router.delete("/me/tokens/{token_id}", status_code=204)
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 422))
 def delete_token(token_id: str, ctx: ContextDep, user: CurrentUser) -> None:
     """Revoke one of your tokens at once (it stays listed, with revoked_at)."""
     with transaction(ctx.engine) as session:
@@ -125,7 +126,7 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/login", response_model=LoginAnswer)
+@router.post("/auth/login", response_model=LoginAnswer, responses=error_responses(401, 413, 422, 429))
 def login(body: LoginBody, request: Request, response: Response, ctx: ContextDep) -> LoginAnswer:
     """Log in with e-mail and password: sets an HttpOnly session cookie and answers the CSRF token.
 
@@ -162,7 +163,7 @@ def login(body: LoginBody, request: Request, response: Response, ctx: ContextDep
     return LoginAnswer(user_id=opened.user_id, csrf_token=opened.csrf_token, expires_at=opened.expires_at)
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, responses=error_responses(401, 403))
 def logout(response: Response, ctx: ContextDep, user: CurrentUser) -> None:
     """End this browser session (an API token is revoked with DELETE /me/tokens/{id} instead)."""
     if user.session_id_hash is not None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Header, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import ContextDep, CurrentUser, require_role
+from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
 from brand.engine import SocialRules, StyleError, compile_style
@@ -35,11 +36,19 @@ class StylePublic(BaseModel):
     created_at: datetime
 
 
+class CheckedMedia(MediaRef):
+    """An attachment to check, within the limits a post's media has."""
+
+    url: str = Field(min_length=1, max_length=2000)
+    mime_type: str = Field(default="image/jpeg", max_length=100)
+    alt_text: str = Field(default="", max_length=1500)
+
+
 class BrandCheckBody(BaseModel):
     text: PostText
     channel_id: str = Field(min_length=1, max_length=64, description="check as this channel would")
     sponsored: bool = False
-    media: list[MediaRef] = Field(default=[], max_length=20)
+    media: list[CheckedMedia] = Field(default=[], max_length=20)
 
 
 class BrandCheckAnswer(BaseModel):
@@ -66,7 +75,17 @@ def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
 @router.put(
     "/style",
     response_model=StylePublic,
-    openapi_extra={"requestBody": {"content": {"application/zip": {}, "application/yaml": {}}, "required": True}},
+    responses=error_responses(403, 413, 415, 422),
+    max_body_size=MAX_STYLE_BYTES,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                "application/yaml": {"schema": {"type": "string"}},
+            },
+            "required": True,
+        }
+    },
 )
 async def upload_style(
     workspace_id: str,
@@ -78,9 +97,7 @@ async def upload_style(
     """Upload a Vale style (a zip of the style folder with config/vocabularies, or one YAML document) and
     make it the workspace's style. Every later brand check uses it and records its version."""
     require_role(own_workspace(user, workspace_id), "admin")
-    data = await request.body()
-    if len(data) > MAX_STYLE_BYTES:
-        raise ServiceError(413, "too_large", f"a style may be at most {MAX_STYLE_BYTES} bytes")
+    data = await request.body()  # at most MAX_STYLE_BYTES: a larger body is refused (413) while it arrives
     kind = content_type.split(";")[0].strip().lower()
     try:
         if kind in ZIP_TYPES:
@@ -126,7 +143,7 @@ def read_style(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StylePu
     return _public(row, compile_style(style_files(row)).rule_ids)
 
 
-@router.put("/social-rules", response_model=SocialRules)
+@router.put("/social-rules", response_model=SocialRules, responses=error_responses(403))
 def set_social_rules(
     workspace_id: str, ctx: ContextDep, user: CurrentUser, body: Annotated[dict[str, Any], Body()]
 ) -> SocialRules:
@@ -145,7 +162,7 @@ def set_social_rules(
     return rules
 
 
-@router.post("/brand/check", response_model=BrandCheckAnswer)
+@router.post("/brand/check", response_model=BrandCheckAnswer, responses=error_responses(403))
 def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: CurrentUser) -> BrandCheckAnswer:
     """Check any text as a channel of this workspace would, without creating a post."""
     own_workspace(user, workspace_id)

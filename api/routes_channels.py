@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Actor, ContextDep, CurrentUser, require_role
+from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.schemas import ChannelCheck, ChannelCreate, ChannelList, ChannelPublic, ChannelReconnect, ChannelSettings
 from api.service import ServiceError
@@ -70,7 +71,12 @@ def _set_credentials(channel: Channel, keyring: KeyRing, secrets: Mapping[str, A
     channel.token_expires_at = token_expiry(secrets)
 
 
-@router.post("/workspaces/{workspace_id}/channels", status_code=201, response_model=ChannelPublic)
+@router.post(
+    "/workspaces/{workspace_id}/channels",
+    status_code=201,
+    response_model=ChannelPublic,
+    responses=error_responses(403, 409),
+)
 def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
     """Add a channel: its platform, the platform's settings and (except the sandbox) its credentials."""
     _admin_in(user, workspace_id)
@@ -122,7 +128,11 @@ def read_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Curr
         return ChannelPublic.from_row(channel)
 
 
-@router.put("/workspaces/{workspace_id}/channels/{channel_id}", response_model=ChannelPublic)
+@router.put(
+    "/workspaces/{workspace_id}/channels/{channel_id}",
+    response_model=ChannelPublic,
+    responses=error_responses(403, 409),
+)
 def update_channel(
     workspace_id: str, channel_id: str, body: ChannelSettings, ctx: ContextDep, user: CurrentUser
 ) -> ChannelPublic:
@@ -154,7 +164,9 @@ def update_channel(
         return ChannelPublic.from_row(channel)
 
 
-@router.post("/workspaces/{workspace_id}/channels/{channel_id}/test", response_model=ChannelCheck)
+@router.post(
+    "/workspaces/{workspace_id}/channels/{channel_id}/test", response_model=ChannelCheck, responses=error_responses(403)
+)
 async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: CurrentUser) -> ChannelCheck:
     """Ask the platform who the channel's credentials act as (Mastodon verify_credentials, Bluesky
     createSession, ...). A refusal is reported in the body (`ok` false), not as an HTTP error."""
@@ -191,7 +203,11 @@ async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user
     return ChannelCheck(ok=True, account=account)
 
 
-@router.post("/workspaces/{workspace_id}/channels/{channel_id}/disable", response_model=ChannelPublic)
+@router.post(
+    "/workspaces/{workspace_id}/channels/{channel_id}/disable",
+    response_model=ChannelPublic,
+    responses=error_responses(403),
+)
 def disable_channel(
     workspace_id: str, channel_id: str, ctx: ContextDep, user: CurrentUser, body: Disable | None = None
 ) -> ChannelPublic:
@@ -207,7 +223,11 @@ def disable_channel(
         return ChannelPublic.from_row(channel)
 
 
-@router.post("/workspaces/{workspace_id}/channels/{channel_id}/enable", response_model=ChannelPublic)
+@router.post(
+    "/workspaces/{workspace_id}/channels/{channel_id}/enable",
+    response_model=ChannelPublic,
+    responses=error_responses(403, 409),
+)
 def enable_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
     _admin_in(user, workspace_id)
     with transaction(ctx.engine) as session:
@@ -226,7 +246,11 @@ def enable_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Cu
         return ChannelPublic.from_row(channel)
 
 
-@router.post("/workspaces/{workspace_id}/channels/{channel_id}/reconnect", response_model=ChannelPublic)
+@router.post(
+    "/workspaces/{workspace_id}/channels/{channel_id}/reconnect",
+    response_model=ChannelPublic,
+    responses=error_responses(403),
+)
 def reconnect_channel(
     workspace_id: str, channel_id: str, body: ChannelReconnect, ctx: ContextDep, user: CurrentUser
 ) -> ChannelPublic:

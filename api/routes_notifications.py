@@ -11,11 +11,12 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from activities.notify import NotificationSender
 from api.deps import ContextDep, CurrentUser, require_role
+from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from domain.notify import DeliveryStatus, Notification, NotificationKind, TargetKind
 from store.engine import transaction
@@ -25,6 +26,8 @@ from store.tables import NotificationTarget
 router = APIRouter(prefix="/workspaces/{workspace_id}/notification-targets", tags=["notifications"])
 
 MIN_SECRET_LENGTH = 16
+# Ids are 64-bit rows: a larger number is refused (422) rather than overflowing the database driver (500).
+TargetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class WebhookTargetCreate(BaseModel):
@@ -62,7 +65,7 @@ class EmailTargetCreate(BaseModel):
         value = value.strip()
         try:
             parsed = Address(addr_spec=value)
-        except (ValueError, HeaderParseError):
+        except (ValueError, HeaderParseError, IndexError):  # the stdlib parser fails on "" with IndexError
             parsed = None
         if parsed is None or not parsed.username or not parsed.domain:
             raise ValueError("give one e-mail address, e.g. ops@example.com (no name, no brackets)")
@@ -119,7 +122,7 @@ def list_targets(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[
         return [TargetPublic.from_row(t) for t in targets(session, workspace_id)]
 
 
-@router.post("", status_code=201, response_model=TargetPublic)
+@router.post("", status_code=201, response_model=TargetPublic, responses=error_responses(403))
 def create_target(
     workspace_id: str, body: Annotated[TargetCreate, Body()], ctx: ContextDep, user: CurrentUser
 ) -> TargetPublic:
@@ -130,8 +133,8 @@ def create_target(
         return TargetPublic.from_row(row)
 
 
-@router.delete("/{target_id}", status_code=204)
-def remove_target(workspace_id: str, target_id: int, ctx: ContextDep, user: CurrentUser) -> None:
+@router.delete("/{target_id}", status_code=204, responses=error_responses(403))
+def remove_target(workspace_id: str, target_id: TargetId, ctx: ContextDep, user: CurrentUser) -> None:
     require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
         target = get_target(session, workspace_id, target_id)
@@ -140,8 +143,8 @@ def remove_target(workspace_id: str, target_id: int, ctx: ContextDep, user: Curr
         delete_target(session, target)
 
 
-@router.post("/{target_id}/test", response_model=TestOutcome)
-async def test_target(workspace_id: str, target_id: int, ctx: ContextDep, user: CurrentUser) -> TestOutcome:
+@router.post("/{target_id}/test", response_model=TestOutcome, responses=error_responses(403))
+async def test_target(workspace_id: str, target_id: TargetId, ctx: ContextDep, user: CurrentUser) -> TestOutcome:
     """Send a test notification to this target now (even if it is disabled) and say how it went."""
     require_role(own_workspace(user, workspace_id), "admin")
     target = await asyncio.to_thread(_target, ctx, workspace_id, target_id)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
@@ -83,7 +83,9 @@ class CommentList(BaseModel):
 
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$", description="next_cursor of the last page")]
+# Bounded so a huge number is a 422, not an integer overflow in the database driver (500).
+Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Cursor = Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]+$", description="next_cursor of the last page")]
 
 
 def _revision(ctx: ContextDep, post: Post, number: int) -> Revision:
@@ -110,7 +112,7 @@ def list_revisions(
 
 
 @router.get("/{post_id}/revisions/{number}", response_model=RevisionDetail)
-def read_revision(post_id: str, number: int, ctx: ContextDep, user: CurrentUser) -> RevisionDetail:
+def read_revision(post_id: str, number: Number, ctx: ContextDep, user: CurrentUser) -> RevisionDetail:
     post = _load_visible_post(ctx, user, post_id)
     return RevisionDetail.from_row(_revision(ctx, post, number))
 
@@ -118,10 +120,12 @@ def read_revision(post_id: str, number: int, ctx: ContextDep, user: CurrentUser)
 @router.get("/{post_id}/revisions/{number}/diff", response_model=RevisionDiff)
 def diff(
     post_id: str,
-    number: int,
+    number: Number,
     ctx: ContextDep,
     user: CurrentUser,
-    against: Annotated[int | None, Query(ge=1, description="compare with it; default: the one before")] = None,
+    against: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="compare with it; default: the one before")
+    ] = None,
 ) -> RevisionDiff:
     """What changed, as unified diffs of the base text and of each channel's variant."""
     post = _load_visible_post(ctx, user, post_id)
@@ -134,7 +138,9 @@ def diff(
 
 
 @router.post("/{post_id}/revisions/{number}/comments", status_code=201, response_model=CommentPublic)
-async def comment(post_id: str, number: int, body: CommentCreate, ctx: ContextDep, user: CurrentUser) -> CommentPublic:
+async def comment(
+    post_id: str, number: Number, body: CommentCreate, ctx: ContextDep, user: CurrentUser
+) -> CommentPublic:
     """Comment on a revision (editors and approvers); the comment goes into the audit trail too."""
 
     def write() -> RevisionComment:
@@ -166,7 +172,7 @@ async def comment(post_id: str, number: int, body: CommentCreate, ctx: ContextDe
 
 @router.get("/{post_id}/revisions/{number}/comments", response_model=CommentList)
 def list_comments(
-    post_id: str, number: int, ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+    post_id: str, number: Number, ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> CommentList:
     post = _load_visible_post(ctx, user, post_id)
     _revision(ctx, post, number)

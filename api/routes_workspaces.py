@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
+from api.errors import error_responses
 from api.schemas import RoleChange, UserCreate, UserCreated, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
 from domain.approval import ApprovalPolicy
@@ -42,7 +43,7 @@ def _conflict(what: str) -> ServiceError:
     return ServiceError(409, "already_exists", f"{what} already exists; choose another id")
 
 
-@router.post("/workspaces", status_code=201, response_model=WorkspacePublic)
+@router.post("/workspaces", status_code=201, response_model=WorkspacePublic, responses=error_responses(403, 409))
 def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) -> WorkspacePublic:
     """Create a workspace; you become its admin."""
     try:
@@ -65,7 +66,12 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) 
     return WorkspacePublic(**body.model_dump())
 
 
-@router.post("/workspaces/{workspace_id}/users", status_code=201, response_model=UserCreated)
+@router.post(
+    "/workspaces/{workspace_id}/users",
+    status_code=201,
+    response_model=UserCreated,
+    responses=error_responses(403, 404, 409),
+)
 def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: CurrentUser) -> UserCreated:
     """Create an account that belongs to this workspace with a role. The answer holds its first API token,
     shown once: hand it over securely (the user can make their own and revoke this one)."""
@@ -91,7 +97,7 @@ def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: Curr
     )
 
 
-@router.get("/workspaces/{workspace_id}/users", response_model=list[UserPublic])
+@router.get("/workspaces/{workspace_id}/users", response_model=list[UserPublic], responses=error_responses(404))
 def list_users(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
@@ -109,7 +115,9 @@ def _keep_an_admin(session: Session, workspace_id: str, user_id: str, new_role: 
         raise ServiceError(409, "last_admin", f"'{user_id}' is the workspace's only admin; make another admin first")
 
 
-@router.put("/workspaces/{workspace_id}/members/{user_id}", response_model=UserPublic)
+@router.put(
+    "/workspaces/{workspace_id}/members/{user_id}", response_model=UserPublic, responses=error_responses(403, 404, 409)
+)
 def set_member(workspace_id: str, user_id: str, body: RoleChange, ctx: ContextDep, user: CurrentUser) -> UserPublic:
     """Give an existing account a role here (adding it to the workspace if it is not a member yet)."""
     require_role(own_workspace(user, workspace_id), "admin")
@@ -122,7 +130,9 @@ def set_member(workspace_id: str, user_id: str, body: RoleChange, ctx: ContextDe
     return UserPublic(id=user_id, workspace_id=workspace_id, name=account.name, role=body.role)
 
 
-@router.delete("/workspaces/{workspace_id}/members/{user_id}", status_code=204)
+@router.delete(
+    "/workspaces/{workspace_id}/members/{user_id}", status_code=204, responses=error_responses(403, 404, 409)
+)
 def remove_member(workspace_id: str, user_id: str, ctx: ContextDep, user: CurrentUser) -> None:
     """Take the account out of the workspace (the account and its history stay)."""
     require_role(own_workspace(user, workspace_id), "admin")
@@ -134,7 +144,9 @@ def remove_member(workspace_id: str, user_id: str, ctx: ContextDep, user: Curren
         remove_membership(session, membership)
 
 
-@router.put("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)
+@router.put(
+    "/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy, responses=error_responses(403, 404)
+)
 def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep, user: CurrentUser) -> ApprovalPolicy:
     """Replace the workspace's approval policy; posts submitted from now on follow it."""
     require_role(own_workspace(user, workspace_id), "admin")
@@ -146,7 +158,7 @@ def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep
     return body
 
 
-@router.get("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy)
+@router.get("/workspaces/{workspace_id}/approval-policy", response_model=ApprovalPolicy, responses=error_responses(404))
 def read_approval_policy(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ApprovalPolicy:
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:

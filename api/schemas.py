@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -40,7 +40,7 @@ class RoleChange(BaseModel):
 class WorkspaceCreate(BaseModel):
     id: str = Id
     name: str = Field(min_length=1, max_length=200)
-    banned_words: list[str] = Field(default=[], max_length=1000)
+    banned_words: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=1000)
     late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
     time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -10,6 +10,9 @@ DEFAULT_APPROVER_ROLES = ["approver", "admin"]
 
 
 MAX_DEADLINE = 366 * 86400
+# A role, user or group named in a policy: ids are at most 64 characters.
+Name = Annotated[str, Field(max_length=64)]
+MAX_NAMES = 100
 
 
 class StepDeadline(BaseModel):
@@ -24,8 +27,12 @@ class StepDeadline(BaseModel):
     reminders: list[int] = Field(
         default=[], max_length=10, description="remind the step's approvers this many seconds before it is due"
     )
-    escalate_to_roles: list[str] = Field(default=[], description="at the due time, these roles may sign too")
-    escalate_to_users: list[str] = Field(default=[], description="at the due time, these users may sign too")
+    escalate_to_roles: list[Name] = Field(
+        default=[], max_length=MAX_NAMES, description="at the due time, these roles may sign too"
+    )
+    escalate_to_users: list[Name] = Field(
+        default=[], max_length=MAX_NAMES, description="at the due time, these users may sign too"
+    )
     escalation_grace: int = Field(
         default=0, ge=0, le=MAX_DEADLINE, description="seconds the backup approvers get before the expiry action"
     )
@@ -50,9 +57,11 @@ class StepDeadline(BaseModel):
 
 class ApprovalStep(BaseModel):
     name: str = Field(min_length=1, max_length=80)
-    roles: list[str] = Field(default=[], description="members with any of these roles may sign")
-    users: list[str] = Field(default=[], description="these users may sign")
-    groups: list[str] = Field(default=[], description="members of these groups of the workspace may sign")
+    roles: list[Name] = Field(default=[], max_length=MAX_NAMES, description="members with any of these roles may sign")
+    users: list[Name] = Field(default=[], max_length=MAX_NAMES, description="these users may sign")
+    groups: list[Name] = Field(
+        default=[], max_length=MAX_NAMES, description="members of these groups of the workspace may sign"
+    )
     quorum: Literal["any", "all"] | int = Field(default="any", description="any, all, or N signatures")
     deadline: StepDeadline | None = None
 

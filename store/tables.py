@@ -338,3 +338,16 @@ class RevisionComment(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=64)
     quote: str | None = Field(default=None, max_length=500)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class OidcSignIn(SQLModel, table=True):
+    """An OIDC sign-in under way: what the callback must check, kept here so any API replica can finish it.
+
+    Keyed by the SHA-256 of its `state`; `binding_hash` is that of a cookie in the browser that started it."""
+
+    __tablename__ = "oidc_sign_ins"
+    state_hash: str = Field(primary_key=True, max_length=64)
+    binding_hash: str = Field(max_length=64)
+    nonce: str = Field(max_length=128, repr=False)
+    code_verifier: str = Field(max_length=128, repr=False)
+    expires_at: datetime = _ts(nullable=False, index=True)  # type: ignore[assignment]
