@@ -10,7 +10,9 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
+from api.errors import error_responses
 from api.routes_posts import _load_visible_post
+from api.service import ServiceError
 from domain.content import Variant
 from domain.diff import RevisionDiff, diff_revisions
 from store.comments import add_comment, comments_on, get_revision, revisions_page
@@ -137,7 +139,12 @@ def diff(
     return diff_revisions(post.id, revision_ref(old), revision_ref(new))
 
 
-@router.post("/{post_id}/revisions/{number}/comments", status_code=201, response_model=CommentPublic)
+@router.post(
+    "/{post_id}/revisions/{number}/comments",
+    status_code=201,
+    response_model=CommentPublic,
+    responses=error_responses(403),
+)
 async def comment(
     post_id: str, number: Number, body: CommentCreate, ctx: ContextDep, user: CurrentUser
 ) -> CommentPublic:
@@ -151,7 +158,7 @@ async def comment(
             if revision is None:
                 raise HTTPException(404, f"post '{post.id}' has no revision {number}")
             if body.channel_id is not None and body.channel_id not in channel_ids(post):
-                raise HTTPException(422, f"the post does not target channel '{body.channel_id}'")
+                raise ServiceError(422, "unknown_channel", f"the post does not target channel '{body.channel_id}'")
             row = add_comment(
                 session,
                 post,
