@@ -829,7 +829,8 @@ class PostLifecycle:
                             record=record,
                         ),
                         result_type=MetricsSnapshot,
-                        start_to_close_timeout=timedelta(minutes=1),
+                        # One GET and one write: an attempt held by a dead worker is retried after 20 s.
+                        start_to_close_timeout=timedelta(seconds=20),
                         retry_policy=METRICS_RETRY,
                     )
                 )
