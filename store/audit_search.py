@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from store.audit_chain import canonical_json, canonical_time
+from store.audit_chain import ENTRY_FIELDS, canonical_json, canonical_time
 from store.engine import transaction
 from store.tables import AuditEntry
 
@@ -21,19 +21,10 @@ ExportFormat = Literal["jsonl", "csv"]
 EXPORT_PAGE = 1000
 
 # The export's columns, in order: every hashed field plus the chain links, so anyone can recompute the chain.
+# Every hashed field (chain_index first), then what lets a reader recompute the chain offline.
 EXPORT_COLUMNS = (
     "chain_index",
-    "workspace_id",
-    "post_id",
-    "workflow_id",
-    "seq",
-    "action",
-    "actor",
-    "revision",
-    "content_hash",
-    "status",
-    "detail",
-    "at",
+    *(field for field in ENTRY_FIELDS if field != "chain_index"),
     "recorded_at",
     "prev_hash",
     "hash",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -97,8 +98,6 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def pg_engine() -> Iterator[Engine]:
     """A fresh schema in the PostgreSQL test database, dropped afterwards."""
-    import sqlalchemy as sa
-
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
     try:
@@ -154,3 +153,33 @@ async def api(
             yield http
         server.should_exit = True
         await serving
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def bare_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database (no migrations run), on SQLite and on PostgreSQL (a schema of its own)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine = sa.create_engine(normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
+    """A worker with the real activities on the time-skipping server, on its own task queue, publishing to
+    the sandbox over HTTP; yields the task queue."""
+    from worker import running_worker
+
+    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
+        yield task_queue

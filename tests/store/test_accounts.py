@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +14,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from conftest import POSTGRES_URL
 from domain.approval import ApprovalPolicy, ApprovalStep, resolve
 from store.accounts import (
     add_group,
@@ -41,32 +37,12 @@ from store.authentication import (
     sha256_hex,
     verify_password,
 )
-from store.engine import MIGRATIONS, make_engine, normalise_url, transaction
+from store.engine import MIGRATIONS, transaction
 from store.tables import Workspace
 from store.workspaces import add_workspace
 
 ACCOUNT_TABLES = ("users", "memberships", "groups", "group_members", "api_tokens", "web_sessions", "login_attempts")
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database, no migrations run."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def alembic(engine: Engine, action: str, revision: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,6 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from conftest import POSTGRES_URL
 from domain.lifecycle import TransitionRecord
 from domain.status import AuditAction, PostStatus
 from store.audit_chain import (
@@ -32,7 +30,7 @@ from store.audit_chain import (
     verify_chain,
 )
 from store.audit_signing import load_or_create_signing_key, sign
-from store.engine import MIGRATIONS, make_engine, normalise_url, transaction
+from store.engine import MIGRATIONS, transaction
 from store.records import record_transitions, record_workspace_event
 from store.tables import AuditChainHead, AuditCheckpoint, AuditEntry, UTCDateTime
 
@@ -339,26 +337,6 @@ def test_concurrent_writers_produce_one_gapless_chain(db: Engine, key_file: Path
 
 
 # ---- the migration chains what was stored before it -------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def bare_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database (no migrations run)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
-        yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def upgrade(engine: Engine, revision: str) -> None:

@@ -4,35 +4,27 @@ each delivered as a signed webhook to a real receiver. Time-skipping server, rea
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
 from domain.approval import ApprovalPolicy, ApprovalStep, StepDeadline
 from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, WithdrawRequest
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
+from lifecycle_waits import until
 from notify_receivers import SECRET, WebhookReceiver, webhook_receiver
-from settings import Settings
 from store.engine import transaction
 from store.notifications import add_target
 from store.records import audit_trail
 from store.tables import NotificationTarget, Workspace
-from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 
 HOUR = 3600
-
-
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
-        yield task_queue
 
 
 @pytest.fixture
@@ -59,15 +51,6 @@ async def start(env, engine, tq, text, publish_in: timedelta):
         engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now + publish_in
     )
     return post, await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[60])
-
-
-async def until(handle, env: WorkflowEnvironment, status: PostStatus) -> LifecycleState:
-    for _ in range(300):
-        state: LifecycleState = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"stayed {state.status}, never {status}")
 
 
 def trail(engine: Engine, post_id: str):

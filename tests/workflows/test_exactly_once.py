@@ -4,7 +4,7 @@ timeouts, revoked tokens): every approved post appears once on the platform, non
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,17 +12,16 @@ from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
-from domain.lifecycle import DecideRequest, LifecycleState, RetryRequest
+from domain.lifecycle import DecideRequest, RetryRequest
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
+from lifecycle_waits import until
 from notify_receivers import SECRET, webhook_receiver
-from settings import Settings
 from store.engine import transaction
 from store.notifications import add_target
 from store.publications import publications_of
 from store.records import audit_trail
 from store.tables import NotificationTarget
-from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 
 
@@ -33,12 +32,6 @@ def faults(sandbox) -> Iterator[httpx.Client]:
         http.delete("/api/channels/sbx/faults")
 
 
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
-        yield task_queue
-
-
 async def approved(env: WorkflowEnvironment, engine: Engine, tq: str, text: str):
     now = await env.get_current_time()
     post = create_draft(engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now)
@@ -47,15 +40,6 @@ async def approved(env: WorkflowEnvironment, engine: Engine, tq: str, text: str)
     decision = DecideRequest(actor="ann", decision=Decision.APPROVE, content_hash=state.revision.content_hash)
     await handle.execute_update(PostLifecycle.decide, decision)
     return post, handle
-
-
-async def until(handle, env: WorkflowEnvironment, status: PostStatus) -> LifecycleState:
-    for _ in range(300):
-        state: LifecycleState = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"stayed {state.status}, never {status}")
 
 
 def held(http: httpx.Client, text: str) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,23 +24,14 @@ from domain.lifecycle import (
 )
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 from history_recorder import keep_history
-from settings import Settings
 from store.engine import transaction
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
 from store.tables import Post
-from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS
 
 HOUR, DAY = 3600, 86400
-
-
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue)
-    async with running_worker(time_env.client, seeded, settings):
-        yield task_queue
 
 
 async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *, publish_in: timedelta, offsets=None):

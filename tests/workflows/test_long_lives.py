@@ -3,42 +3,22 @@ PublishAt search attribute follows the publish time. Time-skipping server, real 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
-from sqlalchemy.engine import Engine
-from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
 from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, ReviseRequest
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
-from settings import Settings
+from lifecycle_waits import until
 from store.engine import transaction
 from store.publications import publications_of
 from store.records import audit_trail
-from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 from workflows.search_attributes import POST_STATUS, PUBLISH_AT
 
 HOUR, DAY = 3600, 86400
-
-
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
-        yield task_queue
-
-
-async def until(handle, env: WorkflowEnvironment, status: PostStatus) -> LifecycleState:
-    for _ in range(300):
-        state: LifecycleState = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"stayed {state.status}, never {status}")
 
 
 async def test_a_long_life_continues_as_new_keeping_every_field_and_each_decision_once(

@@ -4,27 +4,25 @@ SQLite, and the sandbox platform over HTTP (it counts what it holds)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from api.service import create_draft, submit
 from domain.content import Variant
 from domain.lifecycle import DecideRequest, LifecycleState, RetryRequest, ReviseRequest, WithdrawRequest
 from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
-from settings import Settings
+from lifecycle_waits import until
 from store.engine import transaction
 from store.posts import get_post
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
 from store.tables import Channel
 from store.workspaces import add_channel
-from worker import running_worker
 from workflows.lifecycle import PostLifecycle
 
 HOUR = 3600
@@ -50,23 +48,8 @@ def platform(sandbox, channels: list[str]) -> Iterator[httpx.Client]:
             http.delete(f"/api/channels/{channel}/faults")
 
 
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
-        yield task_queue
-
-
 def held(http: httpx.Client, channel: str) -> list[str]:
     return [p["text"] for p in http.get("/api/posts", params={"channel": channel}).json()["posts"]]
-
-
-async def until(handle, env: WorkflowEnvironment, status: PostStatus) -> LifecycleState:
-    for _ in range(300):
-        state: LifecycleState = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"stayed {state.status}, never {status}")
 
 
 async def start(env, engine, tq, channels, text, variants=(), offsets=(HOUR,)):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -21,12 +19,6 @@ from store.publications import publications_of
 from store.records import audit_trail
 from worker import running_worker
 from workflows.lifecycle import PostLifecycle
-
-
-@pytest.fixture
-async def worker(time_env: WorkflowEnvironment, seeded: Engine, sandbox, task_queue: str) -> AsyncIterator[str]:
-    async with running_worker(time_env.client, seeded, Settings(sandbox_url=sandbox.url, task_queue=task_queue)):
-        yield task_queue
 
 
 async def scheduled(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, publish_in: timedelta):
