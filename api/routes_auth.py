@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ContextDep, CurrentUser
 from api.errors import error_responses
+from api.pagination import Cursor, Limit, page
 from api.service import ServiceError
 from store.accounts import normalise_email, set_password, user_by_email
 from store.authentication import (
@@ -104,11 +105,18 @@ def create_token(body: TokenCreate, ctx: ContextDep, user: CurrentUser) -> Token
         return TokenCreated(**TokenPublic.from_row(row).model_dump(), token=plain)
 
 
-@router.get("/me/tokens", response_model=list[TokenPublic], responses=error_responses(401))
-def list_tokens(ctx: ContextDep, user: CurrentUser) -> list[TokenPublic]:
-    """Your tokens, revoked and expired ones included (never the tokens themselves)."""
+class TokenList(BaseModel):
+    tokens: list[TokenPublic]
+    next_cursor: str | None
+
+
+@router.get("/me/tokens", response_model=TokenList, responses=error_responses(401))
+def list_tokens(ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None) -> TokenList:
+    """Your tokens, oldest first, revoked and expired ones included (never the tokens themselves)."""
     with transaction(ctx.engine) as session:
-        return [TokenPublic.from_row(t) for t in tokens_of(session, user.id)]
+        rows = [TokenPublic.from_row(t) for t in tokens_of(session, user.id)]
+    tokens, next_cursor = page(rows, lambda t: f"{t.created_at.isoformat()}|{t.id}", limit, cursor)
+    return TokenList(tokens=tokens, next_cursor=next_cursor)
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 422))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from activities.notify import NotificationSender
 from api.deps import ContextDep, CurrentUser, require_role
 from api.errors import error_responses
+from api.pagination import Cursor, Limit, page
 from api.routes_workspaces import own_workspace
 from domain.notify import DeliveryStatus, Notification, NotificationKind, TargetKind
 from store.engine import transaction
@@ -115,11 +116,20 @@ def _target(ctx: ContextDep, workspace_id: str, target_id: int) -> NotificationT
     return target
 
 
-@router.get("", response_model=list[TargetPublic])
-def list_targets(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[TargetPublic]:
+class TargetList(BaseModel):
+    targets: list[TargetPublic]
+    next_cursor: str | None
+
+
+@router.get("", response_model=TargetList)
+def list_targets(
+    workspace_id: str, ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> TargetList:
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        return [TargetPublic.from_row(t) for t in targets(session, workspace_id)]
+        rows = [TargetPublic.from_row(t) for t in targets(session, workspace_id)]
+    chunk, next_cursor = page(rows, lambda t: f"{t.id:012d}", limit, cursor)
+    return TargetList(targets=chunk, next_cursor=next_cursor)
 
 
 @router.post("", status_code=201, response_model=TargetPublic, responses=error_responses(403))

@@ -13,6 +13,7 @@ from temporalio.service import RPCError
 
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
+from api.pagination import page
 from api.schemas import (
     AuditEntryPublic,
     AuditTrail,
@@ -296,8 +297,18 @@ def list_(
 
 
 @router.get("/{post_id}/audit", response_model=AuditTrail)
-def audit(post_id: str, ctx: ContextDep, user: CurrentUser) -> AuditTrail:
+def audit(
+    post_id: str,
+    ctx: ContextDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")] = None,
+) -> AuditTrail:
+    """The post's whole trail in the order things happened (a page of it when it is long); the workspace's
+    chain, filters and exports are under /workspaces/{id}/audit."""
     post = _load_visible_post(ctx, user, post_id)
     with transaction(ctx.engine) as session:
-        entries = [AuditEntryPublic.from_row(e) for e in audit_trail(session, post.id)]
-    return AuditTrail(post_id=post.id, entries=entries)
+        rows = audit_trail(session, post.id)
+    # Keyed by (time, workflow, seq): an entry's place in the trail, stable as entries are added.
+    entries, next_cursor = page(rows, lambda e: f"{e.at.isoformat()}|{e.seq:09d}|{e.workflow_id}", limit, cursor)
+    return AuditTrail(post_id=post.id, entries=[AuditEntryPublic.from_row(e) for e in entries], next_cursor=next_cursor)

@@ -11,11 +11,13 @@ import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
+from api.pagination import Cursor, Limit, page
 from api.schemas import RoleChange, UserCreate, UserCreated, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
 from domain.approval import ApprovalPolicy
@@ -97,14 +99,24 @@ def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: Curr
     )
 
 
-@router.get("/workspaces/{workspace_id}/users", response_model=list[UserPublic], responses=error_responses(404))
-def list_users(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> list[UserPublic]:
+class UserList(BaseModel):
+    users: list[UserPublic]
+    next_cursor: str | None
+
+
+@router.get("/workspaces/{workspace_id}/users", response_model=UserList, responses=error_responses(404))
+def list_users(
+    workspace_id: str, ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
+) -> UserList:
+    """The workspace's members and their roles, by user id."""
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        return [
+        everyone = [
             UserPublic(id=u.id, workspace_id=workspace_id, name=u.name, role=role)
             for u, role in members(session, workspace_id)
         ]
+    users, next_cursor = page(everyone, lambda u: u.id, limit, cursor)
+    return UserList(users=users, next_cursor=next_cursor)
 
 
 def _keep_an_admin(session: Session, workspace_id: str, user_id: str, new_role: str | None) -> None:

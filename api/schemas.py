@@ -363,3 +363,4 @@ class AuditEntryPublic(BaseModel):
 class AuditTrail(BaseModel):
     post_id: str
     entries: list[AuditEntryPublic]
+    next_cursor: str | None = Field(default=None, description="more entries follow: pass it as cursor")

@@ -27,7 +27,11 @@ async def test_demo_path_end_to_end_over_http(api: httpx.AsyncClient) -> None:
     assert entries[5]["content_hash"] == entries[6]["content_hash"] == entries[3]["content_hash"]
     assert entries[-1]["status"] == "done"
     team = (await api.get("/workspaces/acme/users", headers=as_user("ada"))).json()
-    assert {u["id"]: u["role"] for u in team} == {"ada": "admin", "ed": "editor", "ann": "approver"}
+    assert {u["id"]: u["role"] for u in team["users"]} == {"ada": "admin", "ed": "editor", "ann": "approver"}
+    two = (await api.get("/workspaces/acme/users", params={"limit": 2}, headers=as_user("ada"))).json()
+    assert [u["id"] for u in two["users"]] == ["ada", "ann"] and two["next_cursor"] == "ann"
+    last = await api.get("/workspaces/acme/users", params={"cursor": "ann"}, headers=as_user("ada"))
+    assert [u["id"] for u in last.json()["users"]] == ["ed"] and last.json()["next_cursor"] is None
     listed = (await api.get("/posts", params={"status": "done"}, headers=as_user("ada"))).json()
     assert len(listed["posts"]) == 1 and listed["posts"][0]["current_revision"] == 2
     assert FIRST_DRAFT not in str(listed)

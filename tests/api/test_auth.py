@@ -50,9 +50,14 @@ async def test_tokens_are_created_listed_used_and_revoked(api: httpx.AsyncClient
     assert me["memberships"] == [{"workspace_id": "acme", "role": "editor"}]
 
     listed = await api.get("/me/tokens", headers=as_user("ed"))
-    assert [t["name"] for t in listed.json()] == ["created by ada", "ci"]
+    tokens = listed.json()["tokens"]
+    assert [t["name"] for t in tokens] == ["created by ada", "ci"] and listed.json()["next_cursor"] is None
     assert token not in listed.text and token.split("_", 2)[2] not in listed.text
-    assert listed.json()[1]["last_used_at"] is not None and listed.json()[1]["revoked_at"] is None
+    assert tokens[1]["last_used_at"] is not None and tokens[1]["revoked_at"] is None
+    first = (await api.get("/me/tokens", params={"limit": 1}, headers=as_user("ed"))).json()
+    assert [t["name"] for t in first["tokens"]] == ["created by ada"] and first["next_cursor"]
+    rest = await api.get("/me/tokens", params={"limit": 1, "cursor": first["next_cursor"]}, headers=as_user("ed"))
+    assert [t["name"] for t in rest.json()["tokens"]] == ["ci"] and rest.json()["next_cursor"] is None
 
     # Nobody else can see or revoke it.
     assert (await api.delete(f"/me/tokens/{created['id']}", headers=as_user("ada"))).status_code == 404
@@ -62,7 +67,7 @@ async def test_tokens_are_created_listed_used_and_revoked(api: httpx.AsyncClient
     refused = await api.get("/me", headers=bearer(token))
     assert refused.status_code == 401 and refused.json()["error"] == "unauthenticated"
     assert "revoked" in refused.json()["message"]
-    assert (await api.get("/me/tokens", headers=as_user("ed"))).json()[1]["revoked_at"] is not None
+    assert (await api.get("/me/tokens", headers=as_user("ed"))).json()["tokens"][1]["revoked_at"] is not None
     # The other token of the same user still works.
     assert (await api.get("/me", headers=as_user("ed"))).status_code == 200
 

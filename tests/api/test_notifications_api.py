@@ -48,15 +48,21 @@ async def test_admins_add_targets_and_nobody_sees_the_secret_again(api: httpx.As
     listed = await api.get(TARGETS, headers=as_user("ed"))  # any member may see where notifications go
 
     assert listed.status_code == 200 and SECRET not in listed.text
-    assert [(t["kind"], t["url"], t["address"], t["enabled"]) for t in listed.json()] == [
+    found = listed.json()["targets"]
+    assert [(t["kind"], t["url"], t["address"], t["enabled"]) for t in found] == [
         ("webhook", "https://hooks.acme.example/pg", None, True),
         ("email", None, "ops@acme.example", False),
     ]
-    assert listed.json()[0]["secret_hint"] == "****" + SECRET[-4:] and listed.json()[1]["secret_hint"] is None
+    assert found[0]["secret_hint"] == "****" + SECRET[-4:] and found[1]["secret_hint"] is None
+    assert listed.json()["next_cursor"] is None
+    first = (await api.get(TARGETS, params={"limit": 1}, headers=as_user("ed"))).json()
+    assert [t["kind"] for t in first["targets"]] == ["webhook"] and first["next_cursor"]
+    rest = (await api.get(TARGETS, params={"cursor": first["next_cursor"]}, headers=as_user("ed"))).json()
+    assert [t["kind"] for t in rest["targets"]] == ["email"] and rest["next_cursor"] is None
 
     removed = await api.delete(f"{TARGETS}/{hook.json()['id']}", headers=as_user("ada"))
     assert removed.status_code == 204
-    assert [t["kind"] for t in (await api.get(TARGETS, headers=as_user("ada"))).json()] == ["email"]
+    assert [t["kind"] for t in (await api.get(TARGETS, headers=as_user("ada"))).json()["targets"]] == ["email"]
     assert (await api.delete(f"{TARGETS}/{hook.json()['id']}", headers=as_user("ada"))).status_code == 404
 
 
@@ -84,7 +90,7 @@ async def test_invalid_targets_are_refused_saying_what_to_fix(
     assert r.json()["error"] == "invalid_request"
     [problem] = r.json()["details"]
     assert problem["field"].endswith(field) and says in problem["problem"], problem
-    assert (await api.get(TARGETS, headers=as_user("ada"))).json() == []
+    assert (await api.get(TARGETS, headers=as_user("ada"))).json() == {"targets": [], "next_cursor": None}
 
 
 async def test_only_admins_manage_targets_and_other_workspaces_see_nothing(
@@ -111,7 +117,7 @@ async def test_only_admins_manage_targets_and_other_workspaces_see_nothing(
     assert (await api.delete(f"{TARGETS}/{theirs}", headers=as_user("ada"))).status_code == 404
     assert (await api.post(f"{TARGETS}/{theirs}/test", headers=as_user("ada"))).status_code == 404
     assert hooks.to("/200/acl") == []
-    assert len((await api.get(TARGETS, headers=as_user("ada"))).json()) == 1
+    assert len((await api.get(TARGETS, headers=as_user("ada"))).json()["targets"]) == 1
 
 
 async def test_the_test_endpoint_sends_and_reports_the_outcome(

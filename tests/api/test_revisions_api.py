@@ -79,6 +79,11 @@ async def test_variants_diff_and_comments(api: httpx.AsyncClient) -> None:
     assert [e["action"] for e in trail] == ["created", "draft_revised", "commented"]
     assert trail[-1]["actor"] == "ann" and trail[-1]["revision"] == 2
     assert trail[-1]["detail"]["body"] == "Say 'organic' only if certified."
+    # A long trail comes in pages, in the same order.
+    first = (await api.get(f"/posts/{post['id']}/audit", params={"limit": 2}, headers=as_user("ed"))).json()
+    rest = await api.get(f"/posts/{post['id']}/audit", params={"cursor": first["next_cursor"]}, headers=as_user("ed"))
+    assert [e["action"] for e in first["entries"] + rest.json()["entries"]] == [e["action"] for e in trail]
+    assert rest.json()["next_cursor"] is None
 
 
 async def test_a_comment_never_moves_the_status(api: httpx.AsyncClient) -> None:
