@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
 from api.routes_posts import _load_visible_post
+from api.schemas import RevisionPublic
 from api.service import ServiceError
-from domain.content import Variant
 from domain.diff import RevisionDiff, diff_revisions
 from store.comments import add_comment, comments_on, get_revision, revisions_page
 from store.engine import transaction
@@ -53,25 +53,12 @@ class CommentPublic(BaseModel):
         )
 
 
-class RevisionDetail(BaseModel):
-    number: int
-    text: str
-    variants: list[Variant]
-    content_hash: str
-    author: str
+class RevisionDetail(RevisionPublic):
     created_at: datetime
 
     @classmethod
     def from_row(cls, row: Revision) -> RevisionDetail:
-        ref = revision_ref(row)
-        return cls(
-            number=ref.number,
-            text=ref.text,
-            variants=ref.variants,
-            content_hash=ref.content_hash,
-            author=ref.author,
-            created_at=row.created_at,
-        )
+        return cls(**revision_ref(row).model_dump(), created_at=row.created_at)
 
 
 class RevisionList(BaseModel):
