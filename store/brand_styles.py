@@ -69,8 +69,13 @@ def brand_settings(session: Session, workspace_id: str, channel_id: str) -> Bran
         raise LookupError(f"workspace {workspace_id} or channel {channel_id} does not exist")
     files = None
     if workspace.style_version:
-        row = get_style(session, workspace_id, workspace.style_version)
-        files = json.loads(row.files) if row is not None else None
+        # A post on several channels asks once per channel: read and parse the style once per session.
+        parsed: dict[tuple[str, str], dict[str, str] | None] = session.info.setdefault("brand_style_files", {})
+        key = (workspace_id, workspace.style_version)
+        if key not in parsed:
+            row = get_style(session, workspace_id, workspace.style_version)
+            parsed[key] = json.loads(row.files) if row is not None else None
+        files = parsed[key]
     return BrandSettings(
         style_version=workspace.style_version,
         style_files=files,
