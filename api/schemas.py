@@ -243,6 +243,15 @@ class Withdrawal(BaseModel):
 class RevisionCreate(BaseModel):
     text: PostText
     variants: list[Variant] = Field(default=[], max_length=MAX_CHANNELS, description="per-channel text and media")
+
+    @field_validator("variants")
+    @classmethod
+    def _one_per_channel(cls, variants: list[Variant]) -> list[Variant]:
+        named = [v.channel_id for v in variants]
+        if len(named) != len(set(named)):
+            raise ValueError("two variants for one channel; give one per channel")
+        return variants
+
     comment: str = Field(default="", max_length=2000)
 
 

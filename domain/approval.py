@@ -24,7 +24,7 @@ class StepDeadline(BaseModel):
     before_publish: int | None = Field(
         default=None, ge=0, le=MAX_DEADLINE, description="due this many seconds before the publish time"
     )
-    reminders: list[int] = Field(
+    reminders: list[Annotated[int, Field(gt=0, le=MAX_DEADLINE)]] = Field(
         default=[], max_length=10, description="remind the step's approvers this many seconds before it is due"
     )
     escalate_to_roles: list[Name] = Field(
@@ -48,6 +48,11 @@ class StepDeadline(BaseModel):
             raise ValueError("a deadline needs exactly one of after (seconds after the step opens) or before_publish")
         if any(r <= 0 for r in self.reminders):
             raise ValueError("reminders are seconds before the due time, each above 0")
+        if self.escalates and self.on_expiry is not None and self.escalation_grace == 0:
+            raise ValueError(
+                "escalating and expiring at the same moment leaves the backup approvers no time: "
+                "give escalation_grace (seconds after the due time)"
+            )
         return self
 
     @property

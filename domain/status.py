@@ -52,6 +52,7 @@ class AuditAction(StrEnum):
     # A post on several channels: one channel's outcome (the post-level entries sum them up).
     CHANNEL_PUBLISHED = "channel_published"
     CHANNEL_PUBLISH_FAILED = "channel_publish_failed"
+    COMPLETED = "completed"  # every channel followed up (a post on several channels)
     PUBLISH_RETRIED = "publish_retried"
     METRICS_COLLECTED = "metrics_collected"
     METRICS_MISSED = "metrics_missed"

@@ -126,15 +126,23 @@ async def _read_history(client: Client, workflow_id: str) -> _History:
     first: LifecycleInput = await _decode(client, started.input.payloads, LifecycleInput)
     acts = [Act(AuditAction.SUBMITTED.value, first.author, first.revision.number, "workflow start")]
     signals: list[Act] = []
+    # A decision repeated with its idempotency key in a later run is answered from the state, writing nothing:
+    # one update id is one act, whichever runs it appears in.
+    seen_updates: set[str] = set()
     for events in runs:
-        accepted: dict[int, HistoryEvent] = {}
+        accepted: dict[int | str, HistoryEvent] = {}
         for event in events:
             if event.HasField("workflow_execution_update_accepted_event_attributes"):
-                accepted[event.event_id] = event
+                update = event.workflow_execution_update_accepted_event_attributes
+                accepted[event.event_id] = accepted[update.accepted_request.meta.update_id] = event
             elif event.HasField("workflow_execution_update_completed_event_attributes"):
                 done = event.workflow_execution_update_completed_event_attributes
-                request = accepted[done.accepted_event_id].workflow_execution_update_accepted_event_attributes
-                if done.outcome.HasField("success"):
+                # Found by event id, or by update id where a server leaves accepted_event_id unset (the test server).
+                match = accepted.get(done.accepted_event_id) or accepted[done.meta.update_id]
+                request = match.workflow_execution_update_accepted_event_attributes
+                update_id = request.accepted_request.meta.update_id
+                if done.outcome.HasField("success") and update_id not in seen_updates:
+                    seen_updates.add(update_id)
                     acts.append(await _update_act(client, request.accepted_request, done.outcome.success.payloads))
             elif event.HasField("workflow_execution_signaled_event_attributes"):
                 signal = event.workflow_execution_signaled_event_attributes

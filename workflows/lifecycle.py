@@ -207,6 +207,9 @@ class PostLifecycle:
                 f"variants for {', '.join(strangers)}, which this post does not target ({', '.join(sorted(targets))})",
                 type="InvalidInput",
             )
+        named = [v.channel_id for v in req.variants]
+        if len(named) != len(set(named)):
+            raise ApplicationError("two variants for one channel; give one per channel", type="InvalidInput")
         if content_hash(req.text, req.variants) == self.state.revision.content_hash:
             raise ApplicationError("the revision changes nothing", type="InvalidInput")
 
@@ -388,7 +391,8 @@ class PostLifecycle:
                 type="StaleContent",
             )
         step = self.state.approval.steps[self.state.step]
-        if not step.may_sign(req.actor):
+        escalated = "escalated" in self.state.deadline_marks and req.actor in step.backup
+        if not step.may_sign(req.actor) and not escalated:
             raise ApplicationError(
                 f"{req.actor} is not an approver of step '{step.name}'; it is for: {', '.join(step.eligible or [])}",
                 type="NotAnApprover",
@@ -428,7 +432,10 @@ class PostLifecycle:
         A continued run (`resumed`) starts where the previous run rested: awaiting a decision, or the time.
         """
         check = resumed in (None, PostStatus.BRAND_CHECK)
-        to_time = resumed in (PostStatus.SCHEDULED, PostStatus.ON_HOLD)
+        # On hold because approval is overdue, the post still waits for a decision, not for its time.
+        to_time = resumed is PostStatus.SCHEDULED or (
+            resumed is PostStatus.ON_HOLD and self.state.hold_reason != HOLD_OVERDUE
+        )
         while True:
             if not to_time:
                 if check:
@@ -575,7 +582,6 @@ class PostLifecycle:
         elif mark == "escalated":
             kind, action = NotificationKind.ESCALATION, AuditAction.ESCALATED
             recipients = sorted(set(step.backup) - excluded)
-            step.eligible = sorted(set(step.eligible or []) | set(step.backup))
             detail["backup"] = recipients
             subject = f"Escalated to you: {subject} was due {due.isoformat()}"
         else:
@@ -779,7 +785,8 @@ class PostLifecycle:
                 )
             else:
                 failed = self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})
-            self._projected = failed.status
+            if not self._many:
+                self._projected = failed.status
             await self._write([failed])
             await self._settle()
             if workflow.patched(PATCH_NOTIFY_PUBLISH_FAILURE):
@@ -817,6 +824,7 @@ class PostLifecycle:
             channel.followups_done = i + 1
             status = self._aggregate(assuming={channel.channel_id: ChannelStatus.DONE if last else channel.status})
             record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
+            self._projected = status  # what the entry written next says (collected, or missed)
             try:
                 snapshot: MetricsSnapshot = await self._tracked(
                     workflow.execute_activity(
@@ -851,8 +859,8 @@ class PostLifecycle:
             channel.metrics.append(snapshot)
             self.state.metrics.append(snapshot)
         channel.status = ChannelStatus.DONE
-        self._projected = self._aggregate()
         self._set_status(self._aggregate())
+        await self._settle()
 
     def _aggregate(self, assuming: dict[str, ChannelStatus] | None = None) -> PostStatus:
         """The post's status from its channels' (with some channels' statuses supposed)."""
@@ -877,8 +885,8 @@ class PostLifecycle:
         self.state.failure = "; ".join(failures) if failures else None
 
     async def _settle(self) -> None:
-        """A post on several channels: when the channels together moved the post's status (all out, or out
-        but for failures), say so in one post-level entry."""
+        """A post on several channels: when the channels together moved the post's status (all out, out but
+        for failures, all followed up), say so in one post-level entry."""
         status = self._aggregate()
         if not self._many or status is self._projected or status is PostStatus.PUBLISHING:
             return
@@ -888,6 +896,8 @@ class PostLifecycle:
             await self._write([self._record(AuditAction.PUBLISH_FAILED, "system", detail={"channels": outcome})])
         elif status is PostStatus.PUBLISHED:
             await self._write([self._record(AuditAction.PUBLISHED, "system", detail={"channels": outcome})])
+        elif status is PostStatus.DONE:
+            await self._write([self._record(AuditAction.COMPLETED, "system", detail={"channels": outcome})])
 
     async def _finish(self) -> LifecycleState:
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -919,13 +929,20 @@ class PostLifecycle:
         if not self._may_continue:
             await workflow.wait_condition(condition, timeout=at_most)
             return
-        await workflow.wait_condition(lambda: condition() or self._time_to_continue(), timeout=at_most)
-        if condition():
-            return
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if condition() or not self._time_to_continue():
-            return
-        self._continue_as_new()
+        until = workflow.now() + at_most if at_most is not None else None
+        while True:
+            left = until - workflow.now() if until is not None else None
+            if left is not None and left <= timedelta(0):
+                raise TimeoutError  # the time came while a continue-as-new was declined
+            await workflow.wait_condition(lambda: condition() or self._time_to_continue(), timeout=left)
+            if condition():
+                return
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if condition():
+                return
+            if self._time_to_continue():
+                self._continue_as_new()
+            # An activity started meanwhile: keep resting until the condition or the time.
 
     async def _tracked(self, call: Awaitable[T]) -> T:
         """An activity call; while any is in flight the lifecycle does not continue as new."""

@@ -12,6 +12,7 @@ from domain.lifecycle import DecideRequest, LifecycleState, RescheduleRequest, R
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
+from store.audit_reconcile import reconcile_post
 from store.engine import transaction
 from store.publications import publications_of
 from store.records import audit_trail
@@ -84,6 +85,9 @@ async def test_a_long_life_continues_as_new_keeping_every_field_and_each_decisio
         assert len(publications_of(session, post.id)) == 1
     assert actions.count("approved") == 1 and actions.count("published") == 1
     assert actions.count("metrics_collected") == 3 and actions.count("revised") == 3
+    # The history (every run) and the audit trail agree, the repeated decision counted once.
+    agreement = await reconcile_post(time_env.client, seeded, post.id)
+    assert agreement.differences == [], agreement.differences
     desc = await handle.describe()
     assert desc.typed_search_attributes.get(POST_STATUS) == "done"
     assert desc.typed_search_attributes.get(PUBLISH_AT) == now + timedelta(days=32)

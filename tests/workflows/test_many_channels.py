@@ -179,3 +179,21 @@ async def test_withdrawing_after_a_partial_failure_gives_up_that_channel_only(
         third: ChannelStatus.WITHDRAWN,
     }
     assert held(platform, wide) == ["Back in stock today."] and held(platform, third) == []
+
+
+async def test_channels_published_together_end_the_post_done_in_the_projection_too(
+    time_env, seeded, worker, channels, platform
+):
+    wide, _, third = channels
+    post, handle = await start(time_env, seeded, worker, [wide, third], "Two channels, one moment.")
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    final = await handle.result()
+
+    assert final.status is PostStatus.DONE
+    with transaction(seeded) as session:
+        trail = [(e.action, e.status) for e in audit_trail(session, post.id)]
+        row = get_post(session, post.id)
+        assert row is not None and row.status == "done"  # the projection agrees with the workflow
+    # Both last snapshots were taken while the other channel was still out: one entry says the post is done.
+    assert trail[-1] == ("completed", "done"), trail
