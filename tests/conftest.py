@@ -6,7 +6,9 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -95,9 +97,9 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """A fresh schema in the PostgreSQL test database, dropped afterwards."""
+@contextmanager
+def _pg_schema(**engine_options: Any) -> Iterator[Engine]:
+    """An engine on a fresh schema of the PostgreSQL test database, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
     try:
@@ -107,14 +109,23 @@ def pg_engine() -> Iterator[Engine]:
         admin.dispose()
         pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} (start it, see README): {err}")
     engine = sa.create_engine(
-        normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+        normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"}, **engine_options
     )
-    migrate(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """A fresh, migrated schema in the PostgreSQL test database, dropped afterwards."""
+    with _pg_schema(pool_pre_ping=True) as engine:
+        migrate(engine)
+        yield engine
 
 
 @pytest.fixture
@@ -163,16 +174,8 @@ def bare_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine = sa.create_engine(normalise_url(POSTGRES_URL), connect_args={"options": f"-csearch_path={schema}"})
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with _pg_schema() as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from domain.approval import ApprovalPolicy, ApprovalStep
 from domain.lifecycle import DecideRequest, LifecycleState, ReviseRequest
 from domain.status import Decision, PostStatus
 from history_recorder import keep_history
+from lifecycle_waits import until
 from settings import Settings
 from store.accounts import add_member
 from store.engine import transaction
@@ -44,16 +45,7 @@ async def awaiting(env: WorkflowEnvironment, engine: Engine, tq: str, text: str 
     now = await env.get_current_time()
     post = create_draft(engine, workspace_id="acme", channel_ids=["sbx"], author="ed", text=text, publish_at=now)
     handle = await submit(env.client, engine, post.id, task_queue=tq, followup_offsets=[60])
-    return post, handle, await wait_for(handle, PostStatus.AWAITING_APPROVAL, env)
-
-
-async def wait_for(handle, status: PostStatus, env: WorkflowEnvironment) -> LifecycleState:
-    for _ in range(200):
-        state: LifecycleState = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"post stayed {state.status}, never {status}")
+    return post, handle, await until(handle, env, PostStatus.AWAITING_APPROVAL)
 
 
 async def decide(handle, state: LifecycleState, actor: str, decision: Decision = Decision.APPROVE, comment: str = ""):
@@ -123,7 +115,7 @@ async def test_request_changes_goes_back_to_the_editor(time_env, seeded, worker)
     changed = await decide(handle, state, "bob", Decision.REQUEST_CHANGES, "say which Friday")
     assert changed.status is PostStatus.CHANGES_NEEDED
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Sale ends Friday 5 June"))
-    state = await wait_for(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     assert state.step == 0 and state.decisions == []  # ann's earlier approval no longer counts
     await decide(handle, state, "ann")
     await decide(handle, state, "bob")

@@ -24,6 +24,7 @@ from domain.lifecycle import (
 )
 from domain.status import AuditAction, Decision, LatePolicy, PostStatus
 from history_recorder import keep_history
+from lifecycle_waits import until
 from store.engine import transaction
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
@@ -43,15 +44,6 @@ async def start(env: WorkflowEnvironment, engine: Engine, tq: str, text: str, *,
     return post, handle
 
 
-async def wait_status(handle, status: PostStatus, env: WorkflowEnvironment) -> LifecycleState:
-    for _ in range(200):
-        state = await handle.query(PostLifecycle.current)
-        if state.status is status:
-            return state
-        await env.sleep(0.05)
-    raise AssertionError(f"post never reached {status}; it is {state.status}")
-
-
 def refusal(err: WorkflowUpdateFailedError) -> ApplicationError:
     assert isinstance(err.cause, ApplicationError), err
     return err.cause
@@ -63,7 +55,7 @@ def approve(state: LifecycleState, actor: str = "ann") -> DecideRequest:
 
 async def test_publish_a_day_ahead_then_a_week_of_follow_up(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Our spring line is here.", publish_in=timedelta(hours=24))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     outcome = await handle.execute_update(PostLifecycle.decide, approve(state))
     assert outcome.status is PostStatus.SCHEDULED
 
@@ -110,7 +102,7 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
         publish_in=timedelta(0),
         offsets=[60],
     )
-    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    state = await until(handle, time_env, PostStatus.CHANGES_NEEDED)
     assert [f.rule for f in state.findings] == ["Social.Claims"]
     assert state.findings[0].match == "guaranteed"
 
@@ -123,7 +115,7 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
         PostLifecycle.revise, ReviseRequest(actor="ed", text="Results you will love, or your money back!")
     )
     assert revision.number == 2
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     assert state.findings == []
     await handle.execute_update(PostLifecycle.decide, approve(state))
     final = await handle.result()
@@ -145,14 +137,14 @@ async def test_brand_failure_then_revision_then_approval(time_env, seeded, worke
 
 async def test_length_limit_blocks(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "x" * 281, publish_in=timedelta(0))
-    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    state = await until(handle, time_env, PostStatus.CHANGES_NEEDED)
     assert [f.rule for f in state.findings] == ["Social.Length"]
     await handle.terminate("test over")
 
 
 async def test_author_cannot_approve_own_post(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(state, actor="ed"))
     assert refusal(refused.value).type == "SeparationOfDuties"
@@ -165,9 +157,9 @@ async def test_author_cannot_approve_own_post(time_env, seeded, worker):
 
 async def test_last_editor_cannot_approve(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Hello", publish_in=timedelta(0))
-    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="bob", text="Hello there"))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(state, actor="bob"))
     assert refusal(refused.value).type == "SeparationOfDuties"
@@ -176,9 +168,9 @@ async def test_last_editor_cannot_approve(time_env, seeded, worker):
 
 async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Version one", publish_in=timedelta(0))
-    old = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    old = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Version two"))
-    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(PostLifecycle.decide, approve(old))
     assert refusal(refused.value).type == "StaleContent"
@@ -188,7 +180,7 @@ async def test_decision_on_stale_content_is_refused(time_env, seeded, worker):
 
 async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Maybe not", publish_in=timedelta(0))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     # Operators find posts waiting for people by the PostStatus search attribute.
     assert (await handle.describe()).typed_search_attributes.get(POST_STATUS) == "awaiting_approval"
     await handle.execute_update(
@@ -211,10 +203,10 @@ async def test_reject_ends_the_post_unpublished(time_env, seeded, worker, sandbo
 
 async def test_revision_while_scheduled_voids_approval_and_publishes_new_text(time_env, seeded, worker, sandbox):
     post, handle = await start(time_env, seeded, worker, "Launch at noon", publish_in=timedelta(hours=5), offsets=[60])
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.decide, approve(state))
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Launch at one"))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     assert state.decisions == []
     await handle.execute_update(PostLifecycle.decide, approve(state, actor="bob"))
     final = await handle.result()
@@ -241,9 +233,9 @@ async def test_publish_failure_is_visible_and_a_retry_publishes_once(time_env, s
     """A permanent failure leaves the post publish_failed with the reason; once fixed, a retry publishes it."""
     set_platform(seeded, "carrier-pigeon")
     post, handle = await start(time_env, seeded, worker, "Nowhere to go", publish_in=timedelta(0), offsets=[60])
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.decide, approve(state))
-    failed = await wait_status(handle, PostStatus.PUBLISH_FAILED, time_env)
+    failed = await until(handle, time_env, PostStatus.PUBLISH_FAILED)
     assert failed.failure is not None and "carrier-pigeon" in failed.failure
     with transaction(seeded) as session:
         assert audit_trail(session, post.id)[-1].action == "publish_failed"
@@ -265,9 +257,9 @@ async def test_publish_failure_is_visible_and_a_retry_publishes_once(time_env, s
 async def test_a_failed_post_can_be_withdrawn(time_env, seeded, worker):
     set_platform(seeded, "carrier-pigeon")
     _, handle = await start(time_env, seeded, worker, "Give up", publish_in=timedelta(0))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.decide, approve(state))
-    await wait_status(handle, PostStatus.PUBLISH_FAILED, time_env)
+    await until(handle, time_env, PostStatus.PUBLISH_FAILED)
     with pytest.raises(WorkflowUpdateFailedError):  # nothing to decide any more
         await handle.execute_update(PostLifecycle.decide, approve(state))
     await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed", reason="campaign cancelled"))
@@ -292,13 +284,13 @@ async def test_workspace_style_errors_block_and_warnings_do_not(time_env, seeded
         assert workspace is not None
         workspace.style_version = style.version
     post, handle = await start(time_env, seeded, worker, "Pure synergy!!", publish_in=timedelta(0), offsets=[60])
-    state = await wait_status(handle, PostStatus.CHANGES_NEEDED, time_env)
+    state = await until(handle, time_env, PostStatus.CHANGES_NEEDED)
     assert sorted(f.rule for f in state.findings) == ["Acme.Bang", "Acme.Hype"]
     hype = next(f for f in state.findings if f.rule == "Acme.Hype")
     assert (hype.match, hype.line, hype.column, hype.message) == ("synergy", 1, 6, "Drop 'synergy'.")
 
     await handle.execute_update(PostLifecycle.revise, ReviseRequest(actor="ed", text="Pure focus!!"))
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     assert [(f.rule, f.level.value) for f in state.findings] == [("Acme.Bang", "warning")]
     with transaction(seeded) as session:
         checks = [e for e in audit_trail(session, post.id) if e.action == "brand_checked"]
@@ -316,7 +308,7 @@ async def approved(env, engine, tq, text, *, publish_in, late_policy=None, offse
     handle = await submit(
         env.client, engine, post.id, task_queue=tq, followup_offsets=list(offsets), late_policy=late_policy
     )
-    state = await wait_status(handle, PostStatus.AWAITING_APPROVAL, env)
+    state = await until(handle, env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.decide, approve(state))
     return post, handle
 
@@ -366,7 +358,7 @@ async def test_withdraw_before_publishing(time_env, seeded, worker):
 
 async def test_withdraw_while_awaiting_approval(time_env, seeded, worker):
     _, handle = await start(time_env, seeded, worker, "Second thoughts", publish_in=timedelta(0))
-    await wait_status(handle, PostStatus.AWAITING_APPROVAL, time_env)
+    await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
     await handle.execute_update(PostLifecycle.withdraw, WithdrawRequest(actor="ed"))
     assert (await handle.result()).status is PostStatus.WITHDRAWN
 
@@ -392,7 +384,7 @@ async def test_late_policy_hold_waits_for_a_new_time(time_env, seeded, worker):
     post, handle = await approved(
         time_env, seeded, worker, "Hold it", publish_in=timedelta(hours=-1), late_policy=LatePolicy.HOLD
     )
-    await wait_status(handle, PostStatus.ON_HOLD, time_env)
+    await until(handle, time_env, PostStatus.ON_HOLD)
     await time_env.sleep(timedelta(days=2))
     assert (await handle.query(PostLifecycle.current)).status is PostStatus.ON_HOLD
     new_time = (await time_env.get_current_time()) + timedelta(hours=1)
