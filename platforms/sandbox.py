@@ -138,8 +138,9 @@ class _PostStore:
 
     def publish_once(
         self, idempotency_key: str, channel: str, text: str, base_url: str, now_us: int
-    ) -> tuple[_StoredPost, bool]:
-        """The post stored under the key, creating it if the key is new; True when it was just created."""
+    ) -> tuple[_StoredPost, bool, bool]:
+        """The post stored under the key, creating it if the key is new; True when it was just created; True
+        when the post under the key was deleted (it stays deleted)."""
         with self._connect() as conn:
             # IMMEDIATE takes the write lock before the lookup, so two publishes with one key (from any thread
             # or process) cannot both see "no post yet" and both insert.
@@ -151,14 +152,7 @@ class _PostStore:
                 if row is not None:
                     gone = conn.execute("SELECT 1 FROM deletions WHERE post_id = ?", (row[0],)).fetchone()
                     conn.execute("COMMIT")
-                    if gone is not None:
-                        raise _SandboxRefusal(
-                            410,
-                            "deleted",
-                            f"The post made with Idempotency-Key {idempotency_key!r} ({row[0]}) was deleted; "
-                            "a deleted post is not published again under its key.",
-                        )
-                    return _StoredPost(*row), False
+                    return _StoredPost(*row), False, gone is not None
                 post_id = f"sbx_{secrets.token_hex(8)}"
                 post = _StoredPost(
                     id=post_id,
@@ -182,7 +176,7 @@ class _PostStore:
                     ),
                 )
                 conn.execute("COMMIT")
-                return post, True
+                return post, True, False
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -433,13 +427,20 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
             raise _SandboxRefusal(503, "unavailable", "Injected failure: the platform is unavailable.")
         if fault == "rate_limit":
             raise _RateLimited(standing.retry_after)
-        post, created = store.publish_once(
+        post, created, deleted = store.publish_once(
             idempotency_key,
             body.channel,
             body.text,
             base_url=str(request.base_url).rstrip("/"),
             now_us=_to_micros(now()),
         )
+        if deleted:
+            raise _SandboxRefusal(
+                410,
+                "deleted",
+                f"The post made with Idempotency-Key {idempotency_key!r} ({post.id}) was deleted; "
+                "a deleted post is not published again under its key.",
+            )
         if fault == "ambiguous":
             # Stored, but the caller never hears so: it must find the post by its key, not post again.
             raise _SandboxRefusal(504, "gateway_timeout", "Injected failure: no answer from upstream.")

@@ -34,7 +34,9 @@ HOUR, DAY = 3600, 86400
 def receiver(seeded: Engine) -> Iterator[WebhookReceiver]:
     with webhook_receiver() as (receiver, url):
         with transaction(seeded) as session:
-            add_target(session, NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/a", secret=SECRET))
+            add_target(
+                session, NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/a", secret=SECRET)
+            )
         yield receiver
 
 
@@ -142,7 +144,12 @@ async def test_unpublish_takes_the_post_down_and_stops_its_follow_up(time_env, s
 async def test_only_a_published_post_can_be_unpublished(time_env, seeded, worker):
     now = await time_env.get_current_time()
     post = create_draft(
-        seeded, workspace_id="acme", channel_ids=["sbx"], author="ed", text="Not yet", publish_at=now + timedelta(days=1)
+        seeded,
+        workspace_id="acme",
+        channel_ids=["sbx"],
+        author="ed",
+        text="Not yet",
+        publish_at=now + timedelta(days=1),
     )
     handle = await submit(time_env.client, seeded, post.id, task_queue=worker, followup_offsets=[60])
     await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
