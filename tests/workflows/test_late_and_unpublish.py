@@ -19,6 +19,7 @@ from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
 from notify_receivers import SECRET, WebhookReceiver, webhook_receiver
+from store.audit_reconcile import reconcile_post
 from store.engine import transaction
 from store.notifications import add_target
 from store.publications import publications_of, snapshots_of
@@ -121,6 +122,9 @@ async def test_unpublish_takes_the_post_down_and_stops_its_follow_up(time_env, s
         assert publication.unpublished_at is not None and publication.unpublish_reason == "wrong price in the text"
         assert snapshots_of(session, post.id) == []
     await keep_history(handle, "unpublished_during_follow_up")
+    # The act is in both the history and the trail: `postgate audit reconcile` agrees.
+    reconciled = await reconcile_post(time_env.client, seeded, post.id)
+    assert reconciled.ok, reconciled.differences
 
     # After the lifecycle: the short workflow answers a repeat, and records it too.
     again = await time_env.client.execute_workflow(
