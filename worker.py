@@ -20,8 +20,10 @@ from activities.metrics import MetricsActivities
 from activities.notify import NotifyActivities
 from activities.publish import PublishActivities
 from activities.records import RecordActivities
+from activities.unpublish import UnpublishActivities
 from settings import Settings
 from workflows.lifecycle import PostLifecycle
+from workflows.unpublish import PostUnpublish
 
 
 def lifecycle_activities(
@@ -29,12 +31,15 @@ def lifecycle_activities(
 ) -> list[Any]:
     adapters = ChannelAdapters(http, sandbox_url, settings=settings)
     records = RecordActivities(engine)
+    unpublishing = UnpublishActivities(engine, adapters)
     return [
         BrandActivities(engine).check_brand,
         records.record_transitions,
         records.store_revision,
         PublishActivities(engine, adapters).publish,
         MetricsActivities(engine, adapters).collect_metrics,
+        unpublishing.unpublish,
+        unpublishing.record_unpublished,
     ]
 
 
@@ -47,7 +52,7 @@ async def running_worker(
         worker = Worker(
             client,
             task_queue=task_queue or settings.task_queue,
-            workflows=[PostLifecycle],
+            workflows=[PostLifecycle, PostUnpublish],
             activities=[
                 *lifecycle_activities(engine, http, settings.resolved_sandbox_url, settings),
                 NotifyActivities(engine, http, settings).notify,

@@ -36,12 +36,13 @@ from store.engine import transaction
 from store.publications import add_publication, find_publication, idempotency_key
 from store.records import record_transitions
 from store.tables import Channel
-from store.workspaces import get_channel
+from store.workspaces import get_channel, get_workspace
 
 PUBLISHING = "publishing"
 NOT_PUBLISHED = "not_published"
 PUBLISHED = "published"
 HEARTBEAT_EVERY_S = 5.0
+DEFAULT_LATE_NOTICE_S = 60
 
 
 class PublishActivities:
@@ -52,10 +53,11 @@ class PublishActivities:
     @activity.defn(name=names.PUBLISH)
     async def publish(self, req: PublishRequest) -> Publication:
         key = idempotency_key(req.post_id, req.revision.number, req.channel_id)
-        channel, earlier = await asyncio.to_thread(self._load, req.channel_id, key)
+        channel, earlier, late_after = await asyncio.to_thread(self._load, req, key)
         earlier = earlier or _published_by_earlier_attempt(key)
         if earlier is not None:
             # An earlier attempt published; make sure the record and the audit entry are there too.
+            earlier = with_lateness(earlier, req, late_after)
             await asyncio.to_thread(self._store, req, key, earlier)
             return earlier
         cut_off = _earlier_attempt_cut_off(key)
@@ -80,33 +82,50 @@ class PublishActivities:
             url=posted.url,
             published_at=posted.created_at,
         )
+        publication = with_lateness(publication, req, late_after)
         activity.heartbeat({"stage": PUBLISHED, "key": key, "publication": publication.model_dump(mode="json")})
         await asyncio.to_thread(self._store, req, key, publication)
         return publication
 
-    def _load(self, channel_id: str, key: str) -> tuple[Channel, Publication | None]:
+    def _load(self, req: PublishRequest, key: str) -> tuple[Channel, Publication | None, int]:
         with transaction(self._engine) as session:
-            channel = get_channel(session, channel_id)
+            channel = get_channel(session, req.channel_id)
             if channel is None:
-                raise ApplicationError(f"channel {channel_id} no longer exists", non_retryable=True)
-            return channel, find_publication(session, key)
+                raise ApplicationError(f"channel {req.channel_id} no longer exists", non_retryable=True)
+            workspace = get_workspace(session, req.workspace_id)
+            late_after = workspace.late_notice_after_s if workspace is not None else DEFAULT_LATE_NOTICE_S
+            return channel, find_publication(session, key), late_after
 
     def _store(self, req: PublishRequest, key: str, publication: Publication) -> None:
         # `at` stays the workflow's time of the transition; the platform's own clock goes in the detail.
-        record = req.record.model_copy(
-            update={
-                "detail": {
-                    "channel_id": publication.channel_id,
-                    "external_id": publication.external_id,
-                    "url": publication.url,
-                    "platform_published_at": publication.published_at.isoformat(),
-                }
+        detail: dict[str, Any] = {
+            "channel_id": publication.channel_id,
+            "external_id": publication.external_id,
+            "url": publication.url,
+            "platform_published_at": publication.published_at.isoformat(),
+        }
+        if publication.intended_at is not None:
+            # Intended against actual: a post that went out late (downtime, a late approval) says so.
+            detail |= {
+                "intended_at": publication.intended_at.isoformat(),
+                "actual_at": publication.published_at.isoformat(),
+                "late_by_s": publication.late_by_s,
             }
-        )
+        record = req.record.model_copy(update={"detail": detail})
         with transaction(self._engine) as session:
             if find_publication(session, key) is None:
                 add_publication(session, key, req.post_id, req.revision.number, publication)
             record_transitions(session, [record])
+
+
+def with_lateness(publication: Publication, req: PublishRequest, late_after_s: int) -> Publication:
+    """The publication with how late it went out: the platform's time of the post against the publish time."""
+    if req.intended_at is None:
+        return publication
+    late = max(0.0, round((publication.published_at - req.intended_at).total_seconds(), 3))
+    return publication.model_copy(
+        update={"intended_at": req.intended_at, "late_by_s": late, "late_notice": late > late_after_s}
+    )
 
 
 def variant_for(req: PublishRequest) -> Variant:

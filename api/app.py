@@ -21,6 +21,8 @@ from api.routes_oidc import router as oidc_router
 from api.routes_pause import router as pause_router
 from api.routes_posts import router as posts_router
 from api.routes_revisions import router as revisions_router
+from api.routes_unpublish import router as unpublish_router
+from api.routes_workspace_settings import router as workspace_settings_router
 from api.routes_workspaces import router as workspaces_router
 from settings import Settings
 
@@ -53,6 +55,8 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     app.include_router(channels_router, responses=in_a_workspace)
     app.include_router(posts_router, responses=in_a_workspace)
     app.include_router(revisions_router, responses=in_a_workspace)
+    app.include_router(unpublish_router, responses=in_a_workspace)
+    app.include_router(workspace_settings_router, responses=in_a_workspace)
     app.include_router(brand_router, responses=in_a_workspace)
     app.include_router(pause_router, responses=in_a_workspace)
     app.include_router(audit_router, responses=in_a_workspace)

@@ -14,6 +14,7 @@ from temporalio.service import RPCError
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
 from api.pagination import page
+from api.post_channels import publish_retries, with_unpublished
 from api.schemas import (
     AuditEntryPublic,
     AuditTrail,
@@ -107,7 +108,9 @@ async def _view(ctx: ContextDep, post: Post, *, submitted: bool = False) -> Post
         except RPCError:
             # No worker answered in time: the projection is a few seconds old at worst, better than an error.
             state = await asyncio.to_thread(_state_from_store, ctx, post)
-    return PostPublic.from_state(post, state, await asyncio.to_thread(_workspace_zone, ctx, post.workspace_id))
+        state = await asyncio.to_thread(with_unpublished, ctx.engine, state)
+    zone = await asyncio.to_thread(_workspace_zone, ctx, post.workspace_id)
+    return PostPublic.from_state(post, state, zone, await publish_retries(ctx.client, state))
 
 
 def _workspace_zone(ctx: ContextDep, workspace_id: str) -> str:

@@ -60,6 +60,8 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) 
                     banned_words=json.dumps(body.banned_words),
                     late_policy=body.late_policy.value,
                     time_zone=body.time_zone,
+                    late_notice_after_s=body.late_notice_after_s,
+                    unpublish_roles=json.dumps(body.unpublish_roles),
                 ),
             )
             set_membership(session, user.id, body.id, "admin")

@@ -43,6 +43,12 @@ class WorkspaceCreate(BaseModel):
     banned_words: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=1000)
     late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
     time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
+    late_notice_after_s: int = Field(
+        default=60, ge=0, le=31 * 86400, description="a post out later than this after its time notifies its people"
+    )
+    unpublish_roles: list[Role] = Field(
+        default=["editor", "approver", "admin"], max_length=5, description="who may take a published post down"
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -57,6 +63,16 @@ class WorkspacePublic(BaseModel):
     banned_words: list[str]
     late_policy: LatePolicy
     time_zone: str
+    late_notice_after_s: int = 60
+    unpublish_roles: list[str] = ["editor", "approver", "admin"]
+
+
+class WorkspaceSettingsChange(BaseModel):
+    """What PATCH /workspaces/{id}/settings changes: only the fields given."""
+
+    late_policy: LatePolicy | None = None
+    late_notice_after_s: int | None = Field(default=None, ge=0, le=31 * 86400)
+    unpublish_roles: list[Role] | None = Field(default=None, max_length=5)
 
 
 class UserPublic(BaseModel):
@@ -255,6 +271,26 @@ class RevisionCreate(BaseModel):
     comment: str = Field(default="", max_length=2000)
 
 
+class Unpublishing(BaseModel):
+    channel_id: str | None = Field(default=None, max_length=64, description="this channel only; none: every one")
+    reason: str = Field(min_length=1, max_length=2000, description="why it is taken down (in the audit trail)")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the reason the post is taken down")
+        return value
+
+
+class ChannelView(ChannelState):
+    """A channel of a post as the API shows it: its state, and while its publish is retried, how it goes."""
+
+    publish_attempt: int | None = Field(default=None, description="the publish attempt running or due next")
+    last_error: str | None = Field(default=None, description="why the last attempt failed (while retrying)")
+    next_attempt_at: datetime | None = Field(default=None, description="when the next attempt starts")
+
+
 class RetryChoice(BaseModel):
     channel_id: str | None = Field(default=None, max_length=64, description="retry this channel only")
 
@@ -286,13 +322,19 @@ class PostPublic(BaseModel):
     publish_at_local: str = Field(description="publish_at in that zone, or the workspace's")
     findings: list[Finding] = []
     decisions: list[DecisionOutcome] = []
-    channels: list[ChannelState] = Field(default=[], description="each channel's publication, failure, metrics")
+    channels: list[ChannelView] = Field(default=[], description="each channel's publication, failure, metrics")
     publication: Publication | None = None
     metrics: list[MetricsSnapshot] = []
     failure: str | None = None
 
     @classmethod
-    def from_state(cls, post: Post, state: LifecycleState, workspace_zone: str = "UTC") -> PostPublic:
+    def from_state(
+        cls,
+        post: Post,
+        state: LifecycleState,
+        workspace_zone: str = "UTC",
+        retrying: dict[str, dict[str, Any]] | None = None,
+    ) -> PostPublic:
         shown_in = state.publish_zone or workspace_zone
         return cls(
             id=post.id,
@@ -308,7 +350,7 @@ class PostPublic(BaseModel):
             findings=state.findings,
             decisions=state.decisions,
             publication=state.publication,
-            channels=state.channels,
+            channels=[ChannelView(**c.model_dump(), **(retrying or {}).get(c.channel_id, {})) for c in state.channels],
             metrics=state.metrics,
             failure=state.failure,
         )

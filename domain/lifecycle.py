@@ -163,13 +163,52 @@ class PublishRequest(BaseModel):
     channel_id: str
     revision: RevisionRef
     record: TransitionRecord
+    # The publish time the post was due at: the published entry says how late it went out.
+    intended_at: datetime | None = None
 
 
 class Publication(BaseModel):
     channel_id: str
     external_id: str
     url: str
-    published_at: datetime
+    published_at: datetime = Field(description="the platform's time of the post")
+    intended_at: datetime | None = Field(default=None, description="the publish time it was due at")
+    late_by_s: float | None = Field(default=None, description="published_at - intended_at, in seconds (>= 0)")
+    late_notice: bool = Field(default=False, description="later than the workspace's threshold: people are told")
+
+
+class UnpublishRequest(BaseModel):
+    actor: str
+    reason: str
+    channel_id: str | None = Field(default=None, description="this channel only; none: every published one")
+
+
+class UnpublishChannelRequest(BaseModel):
+    """Take one channel's publication of a post down (the activity's input)."""
+
+    post_id: str
+    channel_id: str
+    external_id: str
+    reason: str
+
+
+class UnpublishChannelResult(BaseModel):
+    channel_id: str
+    outcome: str = Field(description="deleted | already_unpublished | failed: <reason>")
+
+
+class PostUnpublishInput(BaseModel):
+    """Unpublish a post whose lifecycle has ended (workflows.unpublish.PostUnpublish)."""
+
+    post_id: str
+    workspace_id: str
+    actor: str
+    reason: str
+    revision: int
+    content_hash: str
+    # Every channel the post went out on: (channel id, external id, already unpublished).
+    publications: list[tuple[str, str, bool]]
+    channel_id: str | None = None
 
 
 class MetricsRequest(BaseModel):
@@ -200,6 +239,8 @@ class ChannelState(BaseModel):
     published_at: datetime | None = Field(default=None, description="the workflow's time of publishing")
     failure: str | None = None
     metrics: list[MetricsSnapshot] = []
+    unpublished_at: datetime | None = Field(default=None, description="when it was taken down")
+    unpublish_error: str | None = Field(default=None, description="why the last unpublish of it failed")
     followups_done: int = Field(default=0, description="follow-up offsets already collected (or missed)")
 
 

@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     EXPIRED = "expired"
     PUBLISH_FAILED = "publish_failed"
     NEEDS_RECONNECTION = "needs_reconnection"
+    PUBLISHED_LATE = "published_late"
     OTHER = "other"
 
 

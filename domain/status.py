@@ -19,6 +19,7 @@ class PostStatus(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     DONE = "done"
+    UNPUBLISHED = "unpublished"  # taken down from every channel it went out on
 
 
 class ChannelStatus(StrEnum):
@@ -30,6 +31,7 @@ class ChannelStatus(StrEnum):
     PUBLISH_FAILED = "publish_failed"
     WITHDRAWN = "withdrawn"  # given up after a failure, by a person
     DONE = "done"  # out, follow-up complete
+    UNPUBLISHED = "unpublished"  # taken down from the platform by a person; follow-ups stop
 
 
 class Decision(StrEnum):
@@ -62,6 +64,7 @@ class AuditAction(StrEnum):
     REMINDED = "reminder_sent"
     ESCALATED = "escalated"
     WITHDRAWN = "withdrawn"
+    UNPUBLISHED = "unpublished"
     EXPIRED = "expired"
     RESUME_SHIFTED = "resume_shifted"
     RESUME_HELD = "resume_held"

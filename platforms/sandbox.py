@@ -95,6 +95,7 @@ class _StoredPost:
 
 
 _COLUMNS = "id, idempotency_key, url, channel, text, created_at_us, measured_at_us"
+_LIVE = "id NOT IN (SELECT post_id FROM deletions)"
 
 
 class _PostStore:
@@ -121,6 +122,10 @@ class _PostStore:
                 """
             )
             conn.execute("CREATE INDEX IF NOT EXISTS posts_by_channel ON posts (channel, seq)")
+            # A deleted post is gone for every reader, as on a real platform; its key stays used.
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS deletions (post_id TEXT PRIMARY KEY, deleted_at_us INTEGER NOT NULL)"
+            )
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -133,8 +138,9 @@ class _PostStore:
 
     def publish_once(
         self, idempotency_key: str, channel: str, text: str, base_url: str, now_us: int
-    ) -> tuple[_StoredPost, bool]:
-        """The post stored under the key, creating it if the key is new; True when it was just created."""
+    ) -> tuple[_StoredPost, bool, bool]:
+        """The post stored under the key, creating it if the key is new; True when it was just created; True
+        when the post under the key was deleted (it stays deleted)."""
         with self._connect() as conn:
             # IMMEDIATE takes the write lock before the lookup, so two publishes with one key (from any thread
             # or process) cannot both see "no post yet" and both insert.
@@ -144,8 +150,9 @@ class _PostStore:
                     f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)
                 ).fetchone()
                 if row is not None:
+                    gone = conn.execute("SELECT 1 FROM deletions WHERE post_id = ?", (row[0],)).fetchone()
                     conn.execute("COMMIT")
-                    return _StoredPost(*row), False
+                    return _StoredPost(*row), False, gone is not None
                 post_id = f"sbx_{secrets.token_hex(8)}"
                 post = _StoredPost(
                     id=post_id,
@@ -169,30 +176,46 @@ class _PostStore:
                     ),
                 )
                 conn.execute("COMMIT")
-                return post, True
+                return post, True, False
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
     def get(self, post_id: str) -> _StoredPost | None:
         with self._connect() as conn:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE id = ?", (post_id,)).fetchone()
+            row = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE id = ? AND {_LIVE}", (post_id,)).fetchone()
         return None if row is None else _StoredPost(*row)
 
     def get_by_key(self, idempotency_key: str) -> _StoredPost | None:
         with self._connect() as conn:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM posts WHERE idempotency_key = ? AND {_LIVE}", (idempotency_key,)
+            ).fetchone()
         return None if row is None else _StoredPost(*row)
 
     def list(self, channel: str | None) -> list[_StoredPost]:
         with self._connect() as conn:
             if channel is None:
-                rows = conn.execute(f"SELECT {_COLUMNS} FROM posts ORDER BY seq").fetchall()
+                rows = conn.execute(f"SELECT {_COLUMNS} FROM posts WHERE {_LIVE} ORDER BY seq").fetchall()
             else:
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM posts WHERE channel = ? ORDER BY seq", (channel,)
+                    f"SELECT {_COLUMNS} FROM posts WHERE channel = ? AND {_LIVE} ORDER BY seq", (channel,)
                 ).fetchall()
         return [_StoredPost(*row) for row in rows]
+
+    def delete(self, post_id: str, now_us: int) -> bool:
+        """Delete a live post; False when there is none (never was, or already deleted)."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                live = conn.execute(f"SELECT 1 FROM posts WHERE id = ? AND {_LIVE}", (post_id,)).fetchone()
+                if live is not None:
+                    conn.execute("INSERT INTO deletions (post_id, deleted_at_us) VALUES (?, ?)", (post_id, now_us))
+                conn.execute("COMMIT")
+                return live is not None
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def advance_measurement(self, post_id: str, now_us: int) -> _StoredPost | None:
         """Move the post's measurement time forward to now, never back, and return the post."""
@@ -200,7 +223,8 @@ class _PostStore:
             # Persisting the high-water mark keeps metrics from shrinking if the wall clock steps backwards
             # (NTP, a VM resume) or the sandbox restarts on a host whose clock is behind.
             rows = conn.execute(
-                f"UPDATE posts SET measured_at_us = max(measured_at_us, ?) WHERE id = ? RETURNING {_COLUMNS}",
+                f"UPDATE posts SET measured_at_us = max(measured_at_us, ?) WHERE id = ? AND {_LIVE} "
+                f"RETURNING {_COLUMNS}",
                 (now_us, post_id),
             ).fetchall()
         return _StoredPost(*rows[0]) if rows else None
@@ -290,6 +314,7 @@ class Faults(BaseModel):
     hang_ms: int = Field(
         default=10_000, ge=0, le=120_000, description="longer than the client's read timeout: it times out"
     )
+    fail_delete: int = Field(default=0, ge=0, description="the next N deletes answer 503 and delete nothing")
     revoked: bool = Field(default=False, description="every call answers 401 until cleared")
     slow_ms: int = Field(default=0, ge=0, le=60_000, description="every call on the channel waits this long first")
 
@@ -342,6 +367,17 @@ class _FaultBoard:
                 counts[kind] = counts.get(kind, 0) + 1
             return kind, faults.model_copy()
 
+    def take_delete(self, channel: str) -> bool:
+        """True when this delete meets an injected 503 (consuming one count)."""
+        with self._lock:
+            faults = self._faults.get(channel)
+            if faults is None or faults.fail_delete <= 0:
+                return False
+            faults.fail_delete -= 1
+            counts = self._injected.setdefault(channel, {})
+            counts["fail_delete"] = counts.get("fail_delete", 0) + 1
+            return True
+
     def standing(self, channel: str) -> Faults:
         """The channel's faults, consuming nothing: what every non-publishing call meets."""
         with self._lock:
@@ -391,13 +427,20 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
             raise _SandboxRefusal(503, "unavailable", "Injected failure: the platform is unavailable.")
         if fault == "rate_limit":
             raise _RateLimited(standing.retry_after)
-        post, created = store.publish_once(
+        post, created, deleted = store.publish_once(
             idempotency_key,
             body.channel,
             body.text,
             base_url=str(request.base_url).rstrip("/"),
             now_us=_to_micros(now()),
         )
+        if deleted:
+            raise _SandboxRefusal(
+                410,
+                "deleted",
+                f"The post made with Idempotency-Key {idempotency_key!r} ({post.id}) was deleted; "
+                "a deleted post is not published again under its key.",
+            )
         if fault == "ambiguous":
             # Stored, but the caller never hears so: it must find the post by its key, not post again.
             raise _SandboxRefusal(504, "gateway_timeout", "Injected failure: no answer from upstream.")
@@ -464,6 +507,20 @@ def create_sandbox_app(db_path: Path, clock: Clock | None = None) -> FastAPI:
         if post is None:
             raise _not_found(f"with id {post_id!r}")
         return post.public()
+
+    @app.delete("/api/posts/{post_id}", status_code=204)
+    def delete_post(post_id: str) -> Response:
+        """Delete a post, as Mastodon's DELETE /api/v1/statuses/:id does: 404 when there is no such post
+        (never was, or deleted already), 401 while the channel's token is revoked, 503 when injected."""
+        known = store.get(post_id)
+        if known is None:
+            raise _not_found(f"with id {post_id!r}")
+        meet_standing_faults(known.channel)
+        if faults.take_delete(known.channel):
+            raise _SandboxRefusal(503, "unavailable", "Injected failure: the platform is unavailable.")
+        if not store.delete(post_id, _to_micros(now())):
+            raise _not_found(f"with id {post_id!r}")
+        return Response(status_code=204)
 
     @app.get("/api/posts/{post_id}/metrics")
     def get_metrics(post_id: str) -> MetricsPublic:

@@ -99,6 +99,12 @@ class SandboxAdapter:
         _raise_for_status(response)
         return self._published_post(response)
 
+    async def delete(self, external_id: str) -> None:
+        """Delete the post; one that is already gone (404) is what a delete wants."""
+        response = await self._send("DELETE", f"/api/posts/{quote(external_id, safe='')}")
+        if response.status_code != 404:
+            _raise_for_status(response)
+
     async def metrics(self, external_id: str) -> PlatformMetrics:
         response = await self._send("GET", f"/api/posts/{quote(external_id, safe='')}/metrics")
         _raise_for_status(response)
@@ -163,7 +169,7 @@ class SandboxChannel:
         return await self._sandbox.find_by_key(idempotency_key, channel=self.channel)
 
     async def delete(self, external_id: str) -> None:
-        raise RejectedByPlatform(PLATFORM, f"The sandbox keeps every post; {external_id} cannot be deleted")
+        await self._sandbox.delete(external_id)
 
     async def metrics(self, external_id: str) -> PlatformMetrics:
         return await self._sandbox.metrics(external_id)

@@ -31,6 +31,7 @@ from domain.lifecycle import (
     RetryRequest,
     ReviseRequest,
     RevisionRef,
+    UnpublishRequest,
     WithdrawRequest,
     workflow_id_for,
 )
@@ -45,12 +46,14 @@ UPDATES: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {
     "reschedule": (RescheduleRequest, LifecycleState),
     "withdraw": (WithdrawRequest, LifecycleState),
     "retry_publish": (RetryRequest, LifecycleState),
+    "unpublish": (UnpublishRequest, LifecycleState),
 }
 UPDATE_ACTIONS = {
     "revise": AuditAction.REVISED,
     "reschedule": AuditAction.RESCHEDULED,
     "withdraw": AuditAction.WITHDRAWN,
     "retry_publish": AuditAction.PUBLISH_RETRIED,
+    "unpublish": AuditAction.UNPUBLISHED,
 }
 DECISION_ACTIONS = {
     Decision.APPROVE: AuditAction.APPROVED,

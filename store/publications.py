@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from domain.lifecycle import MetricsSnapshot, Publication
@@ -66,3 +68,25 @@ def snapshots_of(session: Session, post_id: str) -> list[MetricSnapshotRow]:
             .order_by(col(MetricSnapshotRow.offset_seconds))
         )
     )
+
+
+def mark_unpublished(session: Session, post_id: str, channel_id: str, reason: str, at: datetime) -> bool:
+    """Record that the channel's publication of the post was taken down; False when it already was."""
+    rows = session.exec(
+        select(PublicationRow).where(PublicationRow.post_id == post_id, PublicationRow.channel_id == channel_id)
+    ).all()
+    fresh = [row for row in rows if row.unpublished_at is None]
+    for row in fresh:
+        row.unpublished_at, row.unpublish_reason = at, reason[:2000]
+        session.add(row)
+    session.flush()
+    return bool(fresh)
+
+
+def unpublished_channels(session: Session, post_id: str) -> dict[str, datetime]:
+    """The post's channels whose publication was taken down, and when."""
+    return {
+        row.channel_id: row.unpublished_at
+        for row in publications_of(session, post_id)
+        if row.unpublished_at is not None
+    }

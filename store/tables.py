@@ -60,6 +60,13 @@ class Workspace(SQLModel, table=True):
     # JSON of domain.approval.ApprovalPolicy; empty = one step, any approver.
     approval_policy: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    # A post that goes out more than this many seconds after its publish time is a notice to the team.
+    late_notice_after_s: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
+    # JSON list of the roles that may take a published post down (admins always may).
+    unpublish_roles: str = Field(
+        default='["editor", "approver", "admin"]',
+        sa_column=Column(Text, nullable=False, server_default='["editor", "approver", "admin"]'),
+    )
 
 
 class User(SQLModel, table=True):
@@ -173,6 +180,9 @@ class PublicationRow(SQLModel, table=True):
     external_id: str = Field(max_length=200)
     url: str = Field(max_length=500)
     published_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    # Set when a person took the post down from the platform (unpublish).
+    unpublished_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+    unpublish_reason: str | None = Field(default=None, max_length=2000)
 
 
 class MetricSnapshotRow(SQLModel, table=True):

@@ -39,6 +39,9 @@ with workflow.unsafe.imports_passed_through():
         RevisionRef,
         StoreRevisionRequest,
         TransitionRecord,
+        UnpublishChannelRequest,
+        UnpublishChannelResult,
+        UnpublishRequest,
         WithdrawRequest,
     )
     from domain.notify import Notification, NotificationKind
@@ -53,6 +56,13 @@ PUBLISH_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=10,
+    non_retryable_error_types=["RejectedByPlatform", "AuthExpired"],
+)
+# A takedown is awaited by the person asking for it: a few quick tries, then the failure is theirs to see.
+UNPUBLISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=5,
     non_retryable_error_types=["RejectedByPlatform", "AuthExpired"],
 )
 NOTIFY_RETRY = RetryPolicy(
@@ -77,6 +87,13 @@ PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
 PATCH_PUBLISH_AT_INDEX = "publish-at-index"
 # People hear of a permanent publish failure (and a channel needing reconnection) at once.
 PATCH_NOTIFY_PUBLISH_FAILURE = "notify-publish-failure"
+# A post that went out later than the workspace's threshold after its time is a notice to its people.
+PATCH_LATE_NOTICE = "notify-published-late"
+# Publish activities get an id naming their channel, so a retrying publish can be shown per channel.
+PATCH_PUBLISH_ACTIVITY_ID = "publish-activity-id-per-channel"
+# Where a channel's publication may be taken down (unpublish) and where it stands afterwards.
+OUT = (ChannelStatus.PUBLISHED, ChannelStatus.DONE)
+ALREADY_UNPUBLISHED = "already_unpublished"
 HOLD_LATE = "approved after its publish time"
 HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
@@ -316,6 +333,77 @@ class PostLifecycle:
                 )
 
     @workflow.update
+    async def unpublish(self, req: UnpublishRequest) -> LifecycleState:
+        """Take the post down from a channel it went out on, or from every one; follow-ups there stop.
+
+        Every accepted request is an entry (with each channel's result), also a repeat: its channels answer
+        `already_unpublished`. A platform that fails to delete leaves its channel out, with the reason."""
+        self._check_unpublish(req)
+        targets = [
+            c
+            for c in self.state.channels
+            if req.channel_id in (None, c.channel_id) and c.status in (*OUT, ChannelStatus.UNPUBLISHED)
+        ]
+        results = await asyncio.gather(*(self._take_down(c, req.reason) for c in targets))
+        self._set_status(self._aggregate())
+        self._projected = self.state.status
+        detail: dict[str, Any] = {"reason": req.reason, "channels": dict(results)}
+        await self._write([self._record(AuditAction.UNPUBLISHED, req.actor, detail=detail)])
+        return self.state
+
+    @unpublish.validator
+    def _check_unpublish(self, req: UnpublishRequest) -> None:
+        if not req.reason.strip():
+            raise ApplicationError("give the reason the post is taken down", type="InvalidInput")
+        gone = (*OUT, ChannelStatus.UNPUBLISHED)
+        if req.channel_id is not None:
+            channel = self.state.channel(req.channel_id)
+            if channel is None:
+                targets = ", ".join(c.channel_id for c in self.state.channels)
+                raise ApplicationError(
+                    f"the post is not on channel {req.channel_id}; it targets {targets}", type="InvalidInput"
+                )
+            if channel.status not in gone:
+                raise ApplicationError(
+                    f"channel {req.channel_id} is {channel.status.value}; only a channel the post went out on can "
+                    "be unpublished",
+                    type="InvalidState",
+                )
+        elif not any(c.status in gone for c in self.state.channels):
+            raise ApplicationError(
+                f"post is {self.state.status.value}; it has not gone out on any channel, so there is nothing to "
+                "unpublish (a post not yet published is withdrawn instead)",
+                type="InvalidState",
+            )
+
+    async def _take_down(self, channel: ChannelState, reason: str) -> tuple[str, str]:
+        if channel.status is ChannelStatus.UNPUBLISHED:
+            return channel.channel_id, ALREADY_UNPUBLISHED
+        assert channel.publication is not None
+        try:
+            result: UnpublishChannelResult = await self._tracked(
+                workflow.execute_activity(
+                    names.UNPUBLISH,
+                    UnpublishChannelRequest(
+                        post_id=self.state.post_id,
+                        channel_id=channel.channel_id,
+                        external_id=channel.publication.external_id,
+                        reason=reason,
+                    ),
+                    result_type=UnpublishChannelResult,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=UNPUBLISH_RETRY,
+                )
+            )
+        except ActivityError as err:
+            channel.unpublish_error = str(err.cause or err)
+            return channel.channel_id, f"failed: {channel.unpublish_error}"
+        channel.status = ChannelStatus.UNPUBLISHED
+        channel.unpublished_at = workflow.now()
+        channel.unpublish_error = None
+        return channel.channel_id, result.outcome
+
+    @workflow.update
     async def decide(self, req: DecideRequest) -> DecisionOutcome:
         earlier = self._earlier_decision()
         if earlier is not None:
@@ -413,7 +501,13 @@ class PostLifecycle:
         self._index_at_rest = workflow.patched(PATCH_STATUS_INDEX_AT_REST)
         self._may_continue = workflow.patched(PATCH_CONTINUE_AS_NEW)
         resumed = self.state.status if inp.carried is not None else None
-        if resumed in (PostStatus.REJECTED, PostStatus.WITHDRAWN, PostStatus.EXPIRED, PostStatus.DONE):
+        if resumed in (
+            PostStatus.REJECTED,
+            PostStatus.WITHDRAWN,
+            PostStatus.EXPIRED,
+            PostStatus.DONE,
+            PostStatus.UNPUBLISHED,
+        ):
             return await self._finish()
         if resumed not in (PostStatus.PUBLISHING, PostStatus.PUBLISHED, PostStatus.PUBLISH_FAILED):
             if not await self._until_due(inp.author if resumed is None else None, resumed):
@@ -644,6 +738,27 @@ class PostLifecycle:
             dedupe_key=f"{workflow.info().workflow_id}/publish-failed/{channel.channel_id}/{seq}",
         )
 
+    def _late_notice(self, channel: ChannelState, publication: Publication, seq: int) -> Notification:
+        """Tell the post's people it went out later than the workspace accepts (downtime, a late approval)."""
+        late = publication.late_by_s or 0.0
+        intended = publication.intended_at.isoformat() if publication.intended_at else "?"
+        subject = f"Published late: post {self.state.post_id} on {channel.channel_id}, {late:.0f} s after its time"
+        return Notification(
+            workspace_id=self.state.workspace_id,
+            post_id=self.state.post_id,
+            kind=NotificationKind.PUBLISHED_LATE,
+            subject=subject,
+            body=f"{subject}.\nDue at {intended}, out at {publication.published_at.isoformat()}: {publication.url}",
+            recipients=sorted({self.state.author, self.state.last_editor}),
+            detail={
+                "channel_id": channel.channel_id,
+                "intended_at": intended,
+                "published_at": publication.published_at.isoformat(),
+                "late_by_s": late,
+            },
+            dedupe_key=f"{workflow.info().workflow_id}/published-late/{channel.channel_id}/{seq}",
+        )
+
     def _open_step(self) -> None:
         """The current step starts waiting: its deadline counts from now, its reminders are all to come."""
         self.state.step_opened_at = workflow.now()
@@ -723,7 +838,7 @@ class PostLifecycle:
         """Publish on one channel; after a permanent failure wait for a retry (once the cause is fixed) or
         a withdrawal; once out, collect its metrics at each follow-up offset. A continued run picks each
         channel up where it rested."""
-        if channel.status in (ChannelStatus.DONE, ChannelStatus.WITHDRAWN):
+        if channel.status in (ChannelStatus.DONE, ChannelStatus.WITHDRAWN, ChannelStatus.UNPUBLISHED):
             return
         if channel.status is ChannelStatus.PUBLISHED:
             await self._follow_up(channel)
@@ -752,6 +867,10 @@ class PostLifecycle:
             )
         else:
             record = self._record(AuditAction.PUBLISHED, "system", status=PostStatus.PUBLISHED)
+        # The id names the channel: GET /posts/{id} shows a retrying publish's attempts per channel.
+        activity_id = (
+            f"publish/{channel.channel_id}/{record.seq}" if workflow.patched(PATCH_PUBLISH_ACTIVITY_ID) else None
+        )
         try:
             publication: Publication = await self._tracked(
                 workflow.execute_activity(
@@ -762,7 +881,9 @@ class PostLifecycle:
                         channel_id=channel.channel_id,
                         revision=self.state.revision,
                         record=record,
+                        intended_at=self.state.publish_at,
                     ),
+                    activity_id=activity_id,
                     result_type=Publication,
                     start_to_close_timeout=timedelta(minutes=2),
                     # The activity heartbeats every few seconds while a post (or its media) is on its way:
@@ -801,6 +922,8 @@ class PostLifecycle:
         self._set_status(self._aggregate())
         self._projected = record.status
         await self._settle()
+        if publication.late_notice and workflow.patched(PATCH_LATE_NOTICE):
+            await self._notify(self._late_notice(channel, publication, record.seq))
         return True
 
     async def _follow_up(self, channel: ChannelState) -> None:
@@ -815,12 +938,15 @@ class PostLifecycle:
             if wait > timedelta(0):
                 if self._may_continue:
                     try:
-                        await self._rest_until(lambda: False, at_most=wait)
+                        # An unpublish ends the follow-up of its channel at once.
+                        await self._rest_until(lambda: channel.status is ChannelStatus.UNPUBLISHED, at_most=wait)
                     except TimeoutError:
                         pass
                 else:
                     self._index_status()
                     await workflow.sleep(wait)
+            if channel.status is ChannelStatus.UNPUBLISHED:
+                return  # taken down: nothing more to measure, and the unpublished entry said where it stands
             channel.followups_done = i + 1
             status = self._aggregate(assuming={channel.channel_id: ChannelStatus.DONE if last else channel.status})
             record = self._record(AuditAction.METRICS_COLLECTED, "system", status=status)
@@ -858,6 +984,8 @@ class PostLifecycle:
                 continue
             channel.metrics.append(snapshot)
             self.state.metrics.append(snapshot)
+        if channel.status is ChannelStatus.UNPUBLISHED:
+            return
         channel.status = ChannelStatus.DONE
         self._set_status(self._aggregate())
         await self._settle()
@@ -866,12 +994,14 @@ class PostLifecycle:
         """The post's status from its channels' (with some channels' statuses supposed)."""
         statuses = {(assuming or {}).get(c.channel_id, c.status) for c in self.state.channels}
         statuses.discard(ChannelStatus.WITHDRAWN)
+        unpublished = ChannelStatus.UNPUBLISHED in statuses
+        statuses.discard(ChannelStatus.UNPUBLISHED)
         if statuses & {ChannelStatus.WAITING, ChannelStatus.PUBLISHING}:
             return PostStatus.PUBLISHING
         if ChannelStatus.PUBLISH_FAILED in statuses:
             return PostStatus.PUBLISH_FAILED
         if not statuses:
-            return PostStatus.WITHDRAWN
+            return PostStatus.UNPUBLISHED if unpublished else PostStatus.WITHDRAWN
         if ChannelStatus.PUBLISHED in statuses:
             return PostStatus.PUBLISHED
         return PostStatus.DONE

@@ -63,6 +63,8 @@ WORKSPACE: dict[Route, Rule] = {
         roles=(), json={"steps": [{"name": "review", "roles": ["approver"]}]}
     ),
     ("GET", "/workspaces/{workspace_id}/approval-policy"): ANY_MEMBER,
+    ("GET", "/workspaces/{workspace_id}/settings"): ANY_MEMBER,
+    ("PATCH", "/workspaces/{workspace_id}/settings"): Rule(roles=(), json={"late_notice_after_s": 120}),
     # channels
     ("POST", "/workspaces/{workspace_id}/channels"): Rule(roles=(), json={"id": "newch", "name": "New"}),
     ("GET", "/workspaces/{workspace_id}/channels"): ANY_MEMBER,
@@ -86,6 +88,8 @@ WORKSPACE: dict[Route, Rule] = {
     ("POST", "/posts/{post_id}/publish-now"): Rule(roles=("editor", "approver")),
     ("POST", "/posts/{post_id}/withdraw"): Rule(roles=("editor", "approver"), json={}),
     ("POST", "/posts/{post_id}/retry-publish"): Rule(roles=("editor", "approver")),
+    # the workspace's unpublish_roles (default editor, approver; admins always)
+    ("POST", "/posts/{post_id}/unpublish"): Rule(roles=("editor", "approver"), json={"reason": "x"}),
     # revisions, their differences and comments
     ("GET", "/posts/{post_id}/revisions"): ANY_MEMBER,
     ("GET", "/posts/{post_id}/revisions/{number}"): ANY_MEMBER,

@@ -316,6 +316,43 @@ async def test_metrics_for_an_unknown_post_are_rejected(adapter: SandboxAdapter)
         await adapter.metrics("sbx_missing")
 
 
+async def test_delete_takes_the_post_away_from_every_reader_like_a_real_platform(
+    adapter: SandboxAdapter, client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    post = await adapter.publish("acme-x", "Wrong price", "key-del")
+    url = f"{sandbox.base_url}/api/posts/{post.external_id}"
+
+    assert (await client.delete(url)).status_code == 204
+    # Gone for every reader, as Mastodon answers for a deleted status: and a second delete is a 404.
+    assert (await client.get(url)).status_code == 404
+    assert (await client.get(f"{url}/metrics")).status_code == 404
+    assert (await client.get(post.url)).status_code == 404
+    assert await adapter.find_by_key("key-del") is None
+    assert await all_posts(client, sandbox.base_url, "acme-x") == []
+    second = await client.delete(url)
+    assert second.status_code == 404 and second.json()["error"] == "not_found"
+    # The adapter's delete treats a post already gone as deleted.
+    await adapter.delete(post.external_id)
+    # Its key stays spent: publishing it again is refused, not a silent resurrection.
+    with pytest.raises(RejectedByPlatform, match="deleted"):
+        await adapter.publish("acme-x", "Wrong price", "key-del")
+
+
+async def test_delete_meets_the_channels_revoked_token_and_injected_failures(
+    adapter: SandboxAdapter, client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    post = await adapter.publish("acme-x", "Hello", "key-del-2")
+    faults = f"{sandbox.base_url}/api/channels/acme-x/faults"
+    await client.put(faults, json={"revoked": True})
+    with pytest.raises(AuthExpired):
+        await adapter.delete(post.external_id)
+    await client.put(faults, json={"fail_delete": 1})
+    with pytest.raises(TransientPlatformError):
+        await adapter.delete(post.external_id)
+    await adapter.delete(post.external_id)
+    assert await adapter.find_by_key("key-del-2") is None
+
+
 async def test_find_by_key_returns_the_post_or_none(adapter: SandboxAdapter) -> None:
     published = await adapter.publish("acme-x", "hello", "campaign/42:post")
 

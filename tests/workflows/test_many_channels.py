@@ -13,7 +13,14 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from api.service import create_draft, submit
 from domain.content import Variant
-from domain.lifecycle import DecideRequest, LifecycleState, RetryRequest, ReviseRequest, WithdrawRequest
+from domain.lifecycle import (
+    DecideRequest,
+    LifecycleState,
+    RetryRequest,
+    ReviseRequest,
+    UnpublishRequest,
+    WithdrawRequest,
+)
 from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
@@ -197,3 +204,30 @@ async def test_channels_published_together_end_the_post_done_in_the_projection_t
         assert row is not None and row.status == "done"  # the projection agrees with the workflow
     # Both last snapshots were taken while the other channel was still out: one entry says the post is done.
     assert trail[-1] == ("completed", "done"), trail
+
+
+async def test_unpublishing_one_channel_leaves_the_others_out_and_followed_up(
+    time_env, seeded, worker, channels, platform
+):
+    wide, _, third = channels
+    post, handle = await start(time_env, seeded, worker, [wide, third], "Out on two, down on one.")
+    state = await until(handle, time_env, PostStatus.AWAITING_APPROVAL)
+    await handle.execute_update(PostLifecycle.decide, approve(state))
+    await until(handle, time_env, PostStatus.PUBLISHED)
+
+    after = await handle.execute_update(
+        PostLifecycle.unpublish, UnpublishRequest(actor="ann", reason="wrong audience", channel_id=wide)
+    )
+    assert after.status is PostStatus.PUBLISHED  # still out on the third channel
+    assert [c.status for c in after.channels] == [ChannelStatus.UNPUBLISHED, ChannelStatus.PUBLISHED]
+    final = await handle.result()
+
+    assert final.status is PostStatus.DONE
+    assert [c.status for c in final.channels] == [ChannelStatus.UNPUBLISHED, ChannelStatus.DONE]
+    assert held(platform, wide) == [] and held(platform, third) == ["Out on two, down on one."]
+    with transaction(seeded) as session:
+        snapshots = snapshots_of(session, post.id)
+        trail = [(e.action, e.status) for e in audit_trail(session, post.id)]
+    assert {s.channel_id for s in snapshots} == {third}
+    assert ("unpublished", "published") in trail and trail[-1][1] == "done"
+    await keep_history(handle, "many_channels_one_unpublished")

@@ -1,0 +1,58 @@
+"""A workspace's settings after creation: late policy, late-publish notice threshold, who may unpublish."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter
+
+from api.deps import ContextDep, CurrentUser, own_workspace, require_role
+from api.errors import error_responses
+from api.schemas import WorkspacePublic, WorkspaceSettingsChange
+from domain.status import LatePolicy
+from store.engine import transaction
+from store.tables import Workspace
+from store.workspaces import get_workspace
+
+router = APIRouter(prefix="/workspaces/{workspace_id}/settings", tags=["workspaces"])
+
+
+def _public(workspace: Workspace) -> WorkspacePublic:
+    return WorkspacePublic(
+        id=workspace.id,
+        name=workspace.name,
+        banned_words=json.loads(workspace.banned_words),
+        late_policy=LatePolicy(workspace.late_policy),
+        time_zone=workspace.time_zone,
+        late_notice_after_s=workspace.late_notice_after_s,
+        unpublish_roles=json.loads(workspace.unpublish_roles),
+    )
+
+
+@router.get("", response_model=WorkspacePublic)
+def read_settings(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> WorkspacePublic:
+    own_workspace(user, workspace_id)
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+        assert workspace is not None
+        return _public(workspace)
+
+
+@router.patch("", response_model=WorkspacePublic, responses=error_responses(403))
+def change_settings(
+    workspace_id: str, body: WorkspaceSettingsChange, ctx: ContextDep, user: CurrentUser
+) -> WorkspacePublic:
+    """Change the fields given. The late policy applies to posts submitted from now on; the notice threshold
+    and the unpublish roles apply at once."""
+    require_role(own_workspace(user, workspace_id), "admin")
+    with transaction(ctx.engine) as session:
+        workspace = get_workspace(session, workspace_id)
+        assert workspace is not None
+        if body.late_policy is not None:
+            workspace.late_policy = body.late_policy.value
+        if body.late_notice_after_s is not None:
+            workspace.late_notice_after_s = body.late_notice_after_s
+        if body.unpublish_roles is not None:
+            workspace.unpublish_roles = json.dumps(list(dict.fromkeys(body.unpublish_roles)))
+        session.add(workspace)
+        return _public(workspace)
