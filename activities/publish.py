@@ -27,7 +27,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities import names
 from activities.channel_access import ChannelAccess
-from activities.channel_limits import MAX_WAIT_S
 from activities.channels import ChannelAdapters, classified
 from domain.lifecycle import Publication, PublishRequest
 from platforms.base import MediaRef, PlatformAdapter, PublishedPost, Variant
@@ -60,9 +59,9 @@ class PublishActivities:
             return earlier
         cut_off = _earlier_attempt_cut_off(key)
         access = await ChannelAccess.open(self._adapters, self._engine, channel, publishing=True)
-        wait = self._adapters.limits.publish_wait(channel.platform, channel.id)
+        wait, reserved = self._adapters.limits.publish_wait(channel.platform, channel.id)
         if wait > 0:
-            await _wait_for_turn(channel, wait)
+            await _wait_for_turn(channel, wait, reserved)
         variant = variant_for(req)
         async with _heartbeating({"stage": PUBLISHING, "key": key}):
             try:
@@ -155,8 +154,8 @@ def _earlier_attempt_cut_off(key: str) -> bool:
     return details is not None and details.get("stage") == PUBLISHING
 
 
-async def _wait_for_turn(channel: Channel, wait: float) -> None:
-    if wait > MAX_WAIT_S:
+async def _wait_for_turn(channel: Channel, wait: float, reserved: bool) -> None:
+    if not reserved:
         raise ApplicationError(
             f"channel '{channel.id}' is at its publishing rate; trying again in {wait:.0f} s",
             type="RateLimited",
