@@ -30,7 +30,7 @@ def lifecycle_activities(
     adapters = ChannelAdapters(http, sandbox_url, settings=settings)
     records = RecordActivities(engine)
     return [
-        BrandActivities(engine).check_brand,
+        BrandActivities(engine, adapters).check_brand,
         records.record_transitions,
         records.store_revision,
         PublishActivities(engine, adapters).publish,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from temporalio.exceptions import ApplicationError
 from activities import names
 from activities.channel_access import ChannelAccess
 from activities.channels import ChannelAdapters, classified
+from domain.content import MediaRef as ContentMedia
 from domain.lifecycle import Publication, PublishRequest
 from platforms.base import MediaRef, PlatformAdapter, PublishedPost, Variant
 from platforms.errors import AmbiguousPublish
@@ -111,8 +112,12 @@ class PublishActivities:
 def variant_for(req: PublishRequest) -> Variant:
     """The text and media this channel publishes: its own variant, or the revision's base text."""
     own = req.revision.variant_for(req.channel_id)
-    media = [MediaRef(url=m.url, alt_text=m.alt_text, mime_type=m.mime_type or _guess_type(m.url)) for m in own.media]
-    return Variant(text=req.revision.text_for(req.channel_id), media=media)
+    return Variant(text=req.revision.text_for(req.channel_id), media=media_refs(own.media))
+
+
+def media_refs(media: Sequence[ContentMedia]) -> list[MediaRef]:
+    """A variant's media as the adapters (and the brand check) see them: each with a declared type."""
+    return [MediaRef(url=m.url, alt_text=m.alt_text, mime_type=m.mime_type or _guess_type(m.url)) for m in media]
 
 
 def _guess_type(url: str) -> str:
