@@ -21,12 +21,12 @@ from activities.publish import PublishActivities
 from domain.content import content_hash
 from domain.lifecycle import PublishRequest, RevisionRef, TransitionRecord
 from domain.status import AuditAction, PostStatus
+from servers import ThreadedServer
 from settings import Settings
 from store.credentials import new_key
 from store.engine import transaction
 from store.tables import Channel, Workspace
 from store.workspaces import add_channel, add_workspace
-from tests.servers import ThreadedServer
 
 PER_MINUTE = 60.0  # one a second, a burst of ten
 BURST = 10
