@@ -33,7 +33,7 @@ def lifecycle_activities(
     records = RecordActivities(engine)
     unpublishing = UnpublishActivities(engine, adapters)
     return [
-        BrandActivities(engine).check_brand,
+        BrandActivities(engine, adapters).check_brand,
         records.record_transitions,
         records.store_revision,
         PublishActivities(engine, adapters).publish,

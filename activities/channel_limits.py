@@ -6,9 +6,10 @@ Concurrency: one `asyncio.Semaphore` per platform bounds the platform calls this
 
 Rate: one token bucket per channel meters publishes only, refilling at the platform's publishes per minute
 (`POSTGATE_PUBLISH_RATE_PER_MINUTE`, else `DEFAULT_PUBLISH_RATE`; a platform missing from both is not
-metered) and holding ten seconds' worth (at least one). A publish that finds the bucket empty waits when
-the wait is short (up to `MAX_WAIT_S`), else the activity is retried after the wait (`next_retry_delay`),
-so a burst of scheduled posts does not hold worker slots while it drains.
+metered) and holding ten seconds' worth (at least one). A publish that finds the bucket empty reserves the
+next free slot and waits for it when the wait is short (up to `MAX_WAIT_S`): concurrent publishers queue
+one slot each rather than all going together. A longer wait reserves nothing and the activity is retried
+after it (`next_retry_delay`), so a burst of scheduled posts does not hold worker slots while it drains.
 
 Both are per worker process: N workers allow N times as much. They keep us polite; the platforms' own 429
 answers (with Retry-After honoured) stay the authority.
@@ -53,15 +54,21 @@ class TokenBucket:
         self._clock = clock
         self._at = clock()
 
-    def take(self) -> float:
-        """Take one token and return 0, or take nothing and return the seconds until one is there."""
+    def take(self, max_wait: float = MAX_WAIT_S) -> tuple[float, bool]:
+        """Reserve the next token if it comes within `max_wait` seconds: (seconds until it is ours, True).
+        Otherwise reserve nothing: (seconds until one would be there, False).
+
+        A reservation is taken at once (the count may go below zero), so a caller that must wait still owns
+        its slot and callers arriving meanwhile queue behind it instead of sharing it.
+        """
         now = self._clock()
         self._tokens = min(self._capacity, self._tokens + (now - self._at) * self._rate)
         self._at = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return 0.0
-        return (1.0 - self._tokens) / self._rate
+        wait = max(0.0, (1.0 - self._tokens) / self._rate)
+        if wait > max_wait:
+            return wait, False
+        self._tokens -= 1.0
+        return wait, True
 
 
 class PlatformLimits:
@@ -83,12 +90,13 @@ class PlatformLimits:
             self._semaphores[platform] = asyncio.Semaphore(size)
         return self._semaphores[platform]
 
-    def publish_wait(self, platform: str, channel_id: str) -> float:
-        """Seconds this channel must wait before its next publish (0 = go now; a token was taken)."""
+    def publish_wait(self, platform: str, channel_id: str) -> tuple[float, bool]:
+        """(seconds, reserved): with `reserved`, this publish owns a slot and goes after `seconds`
+        (0 = now); without, the slot is further off than `MAX_WAIT_S` and the caller retries after `seconds`."""
         rate = self._rates.get(platform)
         if not rate or rate <= 0:
-            return 0.0
+            return 0.0, True
         bucket = self._buckets.get(channel_id)
         if bucket is None:
             bucket = self._buckets[channel_id] = TokenBucket(rate, self._clock)
-        return bucket.take()
+        return bucket.take(MAX_WAIT_S)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,8 +27,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities import names
 from activities.channel_access import ChannelAccess
-from activities.channel_limits import MAX_WAIT_S
 from activities.channels import ChannelAdapters, classified
+from domain.content import MediaRef as ContentMedia
 from domain.lifecycle import Publication, PublishRequest
 from platforms.base import MediaRef, PlatformAdapter, PublishedPost, Variant
 from platforms.errors import AmbiguousPublish
@@ -62,9 +62,9 @@ class PublishActivities:
             return earlier
         cut_off = _earlier_attempt_cut_off(key)
         access = await ChannelAccess.open(self._adapters, self._engine, channel, publishing=True)
-        wait = self._adapters.limits.publish_wait(channel.platform, channel.id)
+        wait, reserved = self._adapters.limits.publish_wait(channel.platform, channel.id)
         if wait > 0:
-            await _wait_for_turn(channel, wait)
+            await _wait_for_turn(channel, wait, reserved)
         variant = variant_for(req)
         async with _heartbeating({"stage": PUBLISHING, "key": key}):
             try:
@@ -131,8 +131,12 @@ def with_lateness(publication: Publication, req: PublishRequest, late_after_s: i
 def variant_for(req: PublishRequest) -> Variant:
     """The text and media this channel publishes: its own variant, or the revision's base text."""
     own = req.revision.variant_for(req.channel_id)
-    media = [MediaRef(url=m.url, alt_text=m.alt_text, mime_type=m.mime_type or _guess_type(m.url)) for m in own.media]
-    return Variant(text=req.revision.text_for(req.channel_id), media=media)
+    return Variant(text=req.revision.text_for(req.channel_id), media=media_refs(own.media))
+
+
+def media_refs(media: Sequence[ContentMedia]) -> list[MediaRef]:
+    """A variant's media as the adapters (and the brand check) see them: each with a declared type."""
+    return [MediaRef(url=m.url, alt_text=m.alt_text, mime_type=m.mime_type or _guess_type(m.url)) for m in media]
 
 
 def _guess_type(url: str) -> str:
@@ -174,8 +178,8 @@ def _earlier_attempt_cut_off(key: str) -> bool:
     return details is not None and details.get("stage") == PUBLISHING
 
 
-async def _wait_for_turn(channel: Channel, wait: float) -> None:
-    if wait > MAX_WAIT_S:
+async def _wait_for_turn(channel: Channel, wait: float, reserved: bool) -> None:
+    if not reserved:
         raise ApplicationError(
             f"channel '{channel.id}' is at its publishing rate; trying again in {wait:.0f} s",
             type="RateLimited",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import Actor, ContextDep, CurrentUser, require_role
@@ -23,6 +25,7 @@ from api.routes_workspaces import own_workspace
 from api.schemas import ChannelCheck, ChannelCreate, ChannelList, ChannelPublic, ChannelReconnect, ChannelSettings
 from api.service import ServiceError
 from platforms.channel_settings import (
+    LIVE_LIMITS,
     ConfigInvalid,
     build_adapter,
     token_expiry,
@@ -31,7 +34,15 @@ from platforms.channel_settings import (
 )
 from platforms.errors import PlatformError
 from settings import Settings
-from store.channels import ACTIVE, DISABLED, NEEDS_RECONNECTION, channel_page, settings_of, workspace_channel
+from store.channels import (
+    ACTIVE,
+    DISABLED,
+    NEEDS_RECONNECTION,
+    channel_page,
+    settings_of,
+    store_platform_limits,
+    workspace_channel,
+)
 from store.credentials import CredentialError, KeyRing, keyring_for, open_channel, seal_channel
 from store.engine import transaction
 from store.tables import Channel
@@ -64,6 +75,12 @@ def _not_found(channel_id: str) -> HTTPException:
 
 def _admin_in(user: Actor, workspace_id: str) -> None:
     require_role(own_workspace(user, workspace_id), "admin")
+
+
+def _forget_limits(channel: Channel) -> None:
+    """A channel connected again (new settings, reconnected) has its platform's limits read afresh: the
+    worker reads them before its next brand check, the channel's test reads them at once."""
+    channel.platform_limits, channel.platform_limits_at = None, None
 
 
 def _set_credentials(channel: Channel, keyring: KeyRing, secrets: Mapping[str, Any] | None) -> None:
@@ -158,6 +175,7 @@ def update_channel(
             setattr(channel, key, value)
         if settings is not None:
             channel.settings = _json(settings)
+            _forget_limits(channel)
         if secrets is not None:
             _set_credentials(channel, _keyring(ctx.settings), secrets)
         session.add(channel)
@@ -200,7 +218,19 @@ async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user
             account = await adapter.check_credentials()
         except PlatformError as err:
             return ChannelCheck(ok=False, error=type(err).__name__, message=str(err))
+        if channel.platform in LIVE_LIMITS:
+            # The test refreshes what the brand check counts against (a Mastodon instance's own limits).
+            try:
+                limits = (await adapter.limits()).model_dump_json(exclude_none=True)
+            except PlatformError as err:
+                return ChannelCheck(ok=False, account=account, error=type(err).__name__, message=str(err))
+            await asyncio.to_thread(_store_limits, ctx.engine, channel.id, limits)
     return ChannelCheck(ok=True, account=account)
+
+
+def _store_limits(engine: Engine, channel_id: str, limits: str) -> None:
+    with transaction(engine) as session:
+        store_platform_limits(session, channel_id, limits, datetime.now(UTC))
 
 
 @router.post(
@@ -266,6 +296,7 @@ def reconnect_channel(
             raise _invalid(err) from None
         if secrets is not None:
             _set_credentials(channel, _keyring(ctx.settings), secrets)
+        _forget_limits(channel)
         channel.state, channel.state_reason = ACTIVE, None
         session.add(channel)
         return ChannelPublic.from_row(channel)

@@ -139,6 +139,9 @@ class ChannelPublic(BaseModel):
     state_reason: str | None
     has_credentials: bool
     token_expires_at: datetime | None
+    platform_limits: dict[str, Any] | None = Field(
+        default=None, description="the limits the platform reported for this channel (a Mastodon instance's)"
+    )
 
     @classmethod
     def from_row(cls, channel: Channel) -> ChannelPublic:
@@ -158,6 +161,7 @@ class ChannelPublic(BaseModel):
             state_reason=channel.state_reason,
             has_credentials=channel.credentials is not None,
             token_expires_at=channel.token_expires_at,
+            platform_limits=json.loads(channel.platform_limits) if channel.platform_limits else None,
         )
 
     @staticmethod

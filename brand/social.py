@@ -2,7 +2,7 @@
 
 `SocialRules` is the configuration (pydantic; `with_overrides` applies a channel's partial settings on top
 of the workspace's). Rule ids: Social.Length, Social.Hashtags, Social.HashtagCase, Social.Mentions,
-Social.Links, Social.LinkDomain, Social.UTM, Social.Disclosure, Social.AltText, Social.Claims.
+Social.Links, Social.LinkDomain, Social.UTM, Social.Disclosure, Social.AltText, Social.Media, Social.Claims.
 
 Platform limits (length as the platform counts it, Instagram's 30 hashtags and 20 mentions, Threads' 5
 links) are errors whatever the configuration says, since the platform refuses such a post.
@@ -29,6 +29,9 @@ PLATFORM_CAPS: dict[str, dict[str, int]] = {
     "instagram": {"hashtag": 30, "mention": 20},
     "threads": {"url": 5},
 }
+# Attachments a post takes where the platform (or our adapter for it) fixes them: how many, and whether a
+# video may be one. A Mastodon instance says its own (`SocialRules.media`, from its /api/v2/instance).
+PLATFORM_MEDIA: dict[str, tuple[int, bool]] = {"bluesky": (4, False), "x": (4, False), "linkedin": (20, False)}
 
 
 class MediaLike(Protocol):
@@ -100,6 +103,12 @@ class AltTextRule(_Rule):
     level: FindingLevel = FindingLevel.ERROR
 
 
+class MediaRule(_Rule):
+    max_count: int | None = Field(default=None, ge=0, description="attachments a post may have")
+    types: list[str] | None = Field(default=None, description="the MIME types the platform takes; none = any")
+    level: FindingLevel = FindingLevel.ERROR
+
+
 class ClaimRule(_Rule):
     pattern: str = Field(min_length=1)
     regex: bool = False
@@ -126,6 +135,7 @@ class SocialRules(_Rule):
     utm: UtmRule = UtmRule()
     disclosure: DisclosureRule = DisclosureRule()
     alt_text: AltTextRule = AltTextRule()
+    media: MediaRule = MediaRule()
     forbidden_claims: list[ClaimRule] = []
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> SocialRules:
@@ -198,6 +208,8 @@ def check_social(
         found.extend(_disclosure(doc, rules.disclosure))
     if rules.alt_text.required:
         found.extend(_alt_text(doc, media, rules.alt_text))
+    if media:
+        found.extend(_media(doc, media, rules.media, PLATFORM_MEDIA.get((platform or "").lower())))
     for claim in rules.forbidden_claims:
         message = claim.message or "'%s' is a claim this workspace does not allow; remove or substantiate it."
         for match in claim.compiled().pick(doc.unspaced).finditer(doc.text):
@@ -331,5 +343,28 @@ def _alt_text(doc: Document, media: Sequence[MediaLike], rule: AltTextRule) -> l
         if item.mime_type.lower().startswith("image/") and not item.alt_text.strip():
             message = f"Image {number} ({item.url}) has no alt text; describe it for people who use screen readers."
             finding = doc.finding("Social.AltText", rule.level, message, 0, 0)
+            found.append(finding.model_copy(update={"match": item.url}))
+    return found
+
+
+def _media(
+    doc: Document, media: Sequence[MediaLike], rule: MediaRule, platform_cap: tuple[int, bool] | None
+) -> list[Finding]:
+    found: list[Finding] = []
+    limit = rule.max_count
+    if platform_cap is not None:
+        limit = platform_cap[0] if limit is None else min(limit, platform_cap[0])
+    if limit is not None and len(media) > limit:
+        message = f"Post has {len(media)} attachments; this channel takes {limit}. Remove {len(media) - limit}."
+        found.append(doc.finding("Social.Media", rule.level, message, 0, 0))
+    accepted = {kind.lower() for kind in rule.types} if rule.types else None
+    for number, item in enumerate(media, start=1):
+        kind = item.mime_type.lower()
+        refused = accepted is not None and kind not in accepted
+        if platform_cap is not None and not platform_cap[1] and kind.startswith("video/"):
+            refused = True
+        if refused:
+            message = f"Attachment {number} ({item.url}) is {kind}, which this channel's platform does not take."
+            finding = doc.finding("Social.Media", rule.level, message, 0, 0)
             found.append(finding.model_copy(update={"match": item.url}))
     return found

@@ -52,6 +52,10 @@ class TextLimits(BaseModel):
     max_length: int
     counting: str = Field(description="chars | graphemes | twitter-weighted | utf8-bytes")
     url_length: int | None = Field(default=None, description="every URL counts as this many, if the platform says so")
+    max_media: int | None = Field(default=None, description="attachments one post takes, if the platform says")
+    media_types: list[str] | None = Field(default=None, description="the MIME types it accepts, if it says")
+    image_size_limit: int | None = Field(default=None, description="bytes an image may have, if it says")
+    video_size_limit: int | None = Field(default=None, description="bytes a video may have, if it says")
 
 
 class TokenSet(BaseModel):

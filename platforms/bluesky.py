@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -22,6 +23,7 @@ from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits,
 from platforms.bluesky_richtext import facet, find_spans
 from platforms.errors import AuthExpired, PlatformError, RateLimited, RejectedByPlatform
 from platforms.http_errors import retry_after_header, seconds_until_epoch
+from platforms.media_types import content_type
 from platforms.platform_http import PlatformHttp, body_text
 
 PLATFORM = "bluesky"
@@ -33,12 +35,20 @@ _TID_EPOCH_US = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000
 _AUTH_ERRORS = {"AuthenticationRequired", "InvalidToken", "ExpiredToken", "AccountTakedown", "AuthFactorTokenRequired"}
 
 
+# PDS hosts of Bluesky's own network, whose posts the bsky.app web client shows.
+BLUESKY_PDS_HOSTS = ("bsky.social", "bsky.network")
+BLUESKY_WEB = "https://bsky.app"
+
+
 class BlueskyConfig(BaseModel):
     service_url: str = "https://bsky.social"
     handle: str
     app_password: SecretStr
     appview_url: str | None = None
-    web_url: str = "https://bsky.app"
+    # Where a post is seen on the web; none: bsky.app for a PDS of Bluesky's own, else the at:// URI.
+    web_url: str | None = None
+    # The record's `langs` (BCP-47, at most 3): what feeds and readers filter by.
+    langs: list[str] = []
 
 
 def record_key_for(idempotency_key: str) -> str:
@@ -108,6 +118,8 @@ class BlueskyAdapter:
             "text": variant.text,
             "createdAt": created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
+        if self._config.langs:
+            record["langs"] = list(self._config.langs)
         facets = await self._facets(variant.text)
         if facets:
             record["facets"] = facets
@@ -215,9 +227,8 @@ class BlueskyAdapter:
 
     async def _upload(self, media: MediaRef) -> Any:
         content = await self._http.fetch_media(media)
-        response = await self._xrpc(
-            "POST", "com.atproto.repo.uploadBlob", content=content, headers={"Content-Type": media.mime_type}
-        )
+        headers = {"Content-Type": content_type(media, content)}
+        response = await self._xrpc("POST", "com.atproto.repo.uploadBlob", content=content, headers=headers)
         self._raise_for_status(response)
         body = self._http.json(response)
         if not isinstance(body, dict) or not isinstance(body.get("blob"), dict):
@@ -225,7 +236,15 @@ class BlueskyAdapter:
         return body["blob"]
 
     def _post_url(self, session: _Session, rkey: str) -> str:
-        return f"{self._config.web_url.rstrip('/')}/profile/{session.handle}/post/{rkey}"
+        """The post on the configured web client, on bsky.app for a PDS of Bluesky's own network, or its
+        at:// URI when no web client is known to show this PDS's posts (a private network, a test PDS)."""
+        web = self._config.web_url
+        host = (urlsplit(self._config.service_url).hostname or "").lower()
+        if web is None and any(host == known or host.endswith("." + known) for known in BLUESKY_PDS_HOSTS):
+            web = BLUESKY_WEB
+        if web is None:
+            return f"at://{session.did}/{POST_COLLECTION}/{rkey}"
+        return f"{web.rstrip('/')}/profile/{session.handle}/post/{rkey}"
 
     # --- sessions -----------------------------------------------------------------------------------------
 

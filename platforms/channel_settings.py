@@ -70,75 +70,101 @@ class SandboxSettings(_Strict):
 
 
 class MastodonSettings(_Strict):
-    instance_url: BaseUrl
-    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
-    language: str | None = Field(default=None, max_length=16)
+    instance_url: BaseUrl = Field(description="the instance, e.g. https://mastodon.social")
+    visibility: Literal["public", "unlisted", "private", "direct"] = Field(
+        default="public", description="of each status"
+    )
+    language: str | None = Field(default=None, max_length=16, description="ISO 639 code sent with each status")
 
 
 class MastodonCredentials(_Strict):
-    access_token: Secret
+    access_token: Secret = Field(description="a token with write:statuses and write:media")
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise ValueError("must be a BCP-47 language tag, e.g. en, pt-BR, zh-Hant")
+    return value
+
+
+# BCP-47 as the AT Protocol's `language` format checks it: a primary subtag, then optional subtags.
+_LANGUAGE = re.compile(r"^(?:[a-zA-Z]{2,3}|[iIxX])(?:-[a-zA-Z0-9]{1,8})*$")
+Language = Annotated[str, Field(max_length=35), AfterValidator(_language)]
 
 
 class BlueskySettings(_Strict):
-    service_url: BaseUrl = "https://bsky.social"
-    handle: str = Field(min_length=3, max_length=253)
-    appview_url: BaseUrl | None = None
-    web_url: BaseUrl = "https://bsky.app"
+    service_url: BaseUrl = Field(default="https://bsky.social", description="the account's PDS")
+    handle: str = Field(min_length=3, max_length=253, description="the account's handle, e.g. acme.bsky.social")
+    appview_url: BaseUrl | None = Field(default=None, description="where metrics are read; none = through the PDS")
+    web_url: BaseUrl | None = Field(
+        default=None,
+        description="the web client post links point at; none = https://bsky.app for a bsky.social PDS, "
+        "else the post's at:// URI",
+    )
+    langs: list[Language] = Field(
+        default=[], max_length=3, description="the posts' languages (BCP-47), written to each record's `langs`"
+    )
 
 
 class BlueskyCredentials(_Strict):
-    app_password: Secret
+    app_password: Secret = Field(description="an app password (Settings > App passwords), not the account's")
 
 
 class OAuth2Credentials(_Strict):
-    access_token: Secret
-    refresh_token: Secret | None = None
-    client_secret: Secret | None = None
+    access_token: Secret = Field(description="the OAuth2 access token")
+    refresh_token: Secret | None = Field(default=None, description="to refresh it before it runs out")
+    client_secret: Secret | None = Field(default=None, description="the app's client secret, to refresh")
     expires_at: AwareDatetime | None = Field(default=None, description="when the access token runs out")
 
 
 class LinkedInSettings(_Strict):
-    api_url: BaseUrl = "https://api.linkedin.com"
-    author_urn: str = Field(pattern=r"^urn:li:(organization|person):.+$", max_length=200)
-    linkedin_version: str = Field(default=LINKEDIN_VERSION, pattern=r"^\d{6}$")
-    visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = "PUBLIC"
-    keep_hashtags: bool = True
-    web_url: BaseUrl = "https://www.linkedin.com"
+    api_url: BaseUrl = Field(default="https://api.linkedin.com", description="the REST API")
+    author_urn: str = Field(
+        pattern=r"^urn:li:(organization|person):.+$", max_length=200, description="who posts: urn:li:organization:..."
+    )
+    linkedin_version: str = Field(
+        default=LINKEDIN_VERSION, pattern=r"^\d{6}$", description="the monthly API version (YYYYMM)"
+    )
+    visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = Field(default="PUBLIC", description="of each post")
+    keep_hashtags: bool = Field(default=True, description="false: hashtags are sent as plain words")
+    web_url: BaseUrl = Field(default="https://www.linkedin.com", description="where post links point")
     client_id: str | None = Field(default=None, max_length=200, description="the app's client id, to refresh")
-    token_url: BaseUrl = "https://www.linkedin.com/oauth/v2/accessToken"
+    token_url: BaseUrl = Field(
+        default="https://www.linkedin.com/oauth/v2/accessToken", description="where tokens are refreshed"
+    )
 
 
 class XSettings(_Strict):
-    api_url: BaseUrl = "https://api.x.com"
-    username: str | None = Field(default=None, max_length=50)
-    web_url: BaseUrl = "https://x.com"
+    api_url: BaseUrl = Field(default="https://api.x.com", description="the v2 API")
+    username: str | None = Field(default=None, max_length=50, description="for post links; none = /i/web/status/")
+    web_url: BaseUrl = Field(default="https://x.com", description="where post links point")
     client_id: str | None = Field(default=None, max_length=200, description="the app's client id, to refresh")
-    token_url: BaseUrl | None = None
+    token_url: BaseUrl | None = Field(default=None, description="where tokens are refreshed; none = the API's")
 
 
 class ThreadsSettings(_Strict):
-    api_url: BaseUrl = "https://graph.threads.net/v1.0"
-    user_id: str = Field(min_length=1, max_length=64)
+    api_url: BaseUrl = Field(default="https://graph.threads.net/v1.0", description="the Threads Graph API")
+    user_id: str = Field(min_length=1, max_length=64, description="the Threads user id")
 
 
 class InstagramSettings(_Strict):
-    api_url: BaseUrl = "https://graph.facebook.com/v23.0"
-    ig_user_id: str = Field(min_length=1, max_length=64)
+    api_url: BaseUrl = Field(default="https://graph.facebook.com/v23.0", description="the Graph API version")
+    ig_user_id: str = Field(min_length=1, max_length=64, description="the Instagram professional account's id")
 
 
 class FacebookSettings(_Strict):
-    api_url: BaseUrl = "https://graph.facebook.com/v23.0"
-    page_id: str = Field(min_length=1, max_length=64)
-    attach_first_link: bool = True
+    api_url: BaseUrl = Field(default="https://graph.facebook.com/v23.0", description="the Graph API version")
+    page_id: str = Field(min_length=1, max_length=64, description="the Page's id")
+    attach_first_link: bool = Field(default=True, description="the post's first link becomes its link preview")
 
 
 class GraphCredentials(_Strict):
-    access_token: Secret
+    access_token: Secret = Field(description="a long-lived token (a Page token for Facebook)")
 
 
 class WebhookSettings(_Strict):
-    url: BaseUrl
-    max_length: int = Field(default=10_000, ge=1, le=100_000)
+    url: BaseUrl = Field(description="where each post is POSTed as signed JSON")
+    max_length: int = Field(default=10_000, ge=1, le=100_000, description="the receiver's limit, in characters")
 
 
 def _long_secret(value: SecretStr) -> SecretStr:
@@ -148,7 +174,9 @@ def _long_secret(value: SecretStr) -> SecretStr:
 
 
 class WebhookCredentials(_Strict):
-    secret: Annotated[SecretStr, Field(max_length=1024), AfterValidator(_long_secret)]
+    secret: Annotated[SecretStr, Field(max_length=1024), AfterValidator(_long_secret)] = Field(
+        description="signs every request (HMAC-SHA256); at least 16 characters"
+    )
 
 
 @dataclass(frozen=True)
@@ -156,11 +184,14 @@ class PlatformSpec:
     settings: type[BaseModel]
     # None: the platform takes no credentials (the sandbox).
     credentials: type[BaseModel] | None
+    # The platform's limits differ per server (a Mastodon instance's own), so they are read from it: when
+    # the channel is tested, and by the worker before a brand check when never read or a day old.
+    live_limits: bool = False
 
 
 SPECS: dict[str, PlatformSpec] = {
     "sandbox": PlatformSpec(SandboxSettings, None),
-    "mastodon": PlatformSpec(MastodonSettings, MastodonCredentials),
+    "mastodon": PlatformSpec(MastodonSettings, MastodonCredentials, live_limits=True),
     "bluesky": PlatformSpec(BlueskySettings, BlueskyCredentials),
     "linkedin": PlatformSpec(LinkedInSettings, OAuth2Credentials),
     "x": PlatformSpec(XSettings, OAuth2Credentials),
@@ -169,6 +200,8 @@ SPECS: dict[str, PlatformSpec] = {
     "facebook": PlatformSpec(FacebookSettings, GraphCredentials),
     "webhook": PlatformSpec(WebhookSettings, WebhookCredentials),
 }
+
+LIVE_LIMITS: tuple[str, ...] = tuple(name for name, spec in SPECS.items() if spec.live_limits)
 
 
 class ConfigInvalid(Exception):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, TokenSet, Variant
 from platforms.errors import AmbiguousPublish, AuthExpired, RejectedByPlatform
 from platforms.http_errors import retry_after_header
+from platforms.media_types import content_type
 from platforms.oauth2 import refresh_tokens
 from platforms.platform_http import PlatformHttp, body_text
 
@@ -228,9 +229,8 @@ class LinkedInAdapter:
             upload_url, image = body["value"]["uploadUrl"], body["value"]["image"]
         except (TypeError, KeyError) as exc:
             raise self._http.unexpected("initializeUpload", body) from exc
-        uploaded = await self._http.send(
-            "PUT", upload_url, content=content, headers={"Authorization": self._headers["Authorization"]}
-        )
+        headers = {"Authorization": self._headers["Authorization"], "Content-Type": content_type(media, content)}
+        uploaded = await self._http.send("PUT", upload_url, content=content, headers=headers)
         self._raise_for_status(uploaded)
         return str(image)
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, Variant
 from platforms.errors import TransientPlatformError
 from platforms.http_errors import retry_after_header, seconds_until_iso
+from platforms.media_types import content_type, upload_name
 from platforms.platform_http import PlatformHttp, body_text
 
 PLATFORM = "mastodon"
@@ -105,14 +106,22 @@ class MastodonAdapter:
             raise self._http.unexpected("status", body) from exc
 
     async def limits(self) -> TextLimits:
+        """The instance's own limits (`GET /api/v2/instance`, no token needed): its `max_characters`, what a
+        link counts (`characters_reserved_per_url`), attachments per status and the media it takes."""
         response = await self._call("GET", "/api/v2/instance")
         body = self._http.json(response)
         try:
-            statuses = body["configuration"]["statuses"]
+            configuration = body["configuration"]
+            statuses = configuration["statuses"]
+            media = configuration.get("media_attachments") or {}
             return TextLimits(
                 max_length=statuses["max_characters"],
-                counting="chars",
+                counting="graphemes",
                 url_length=statuses.get("characters_reserved_per_url"),
+                max_media=statuses.get("max_media_attachments"),
+                media_types=media.get("supported_mime_types"),
+                image_size_limit=media.get("image_size_limit"),
+                video_size_limit=media.get("video_size_limit"),
             )
         except (TypeError, KeyError, AttributeError, ValidationError) as exc:
             raise self._http.unexpected("instance", body) from exc
@@ -127,11 +136,12 @@ class MastodonAdapter:
 
     async def _upload(self, media: MediaRef) -> str:
         content = await self._http.fetch_media(media)
+        kind = content_type(media, content)
         response = await self._call(
             "POST",
             "/api/v2/media",
             headers=self._auth,
-            files={"file": ("upload", content, media.mime_type)},
+            files={"file": (upload_name(kind), content, kind)},
             data={"description": media.alt_text},
         )
         attachment = self._http.json(response)

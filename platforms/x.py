@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from platforms.base import MediaRef, PlatformMetrics, PublishedPost, TextLimits, TokenSet, Variant
 from platforms.errors import AuthExpired, PlatformError, RejectedByPlatform
 from platforms.http_errors import retry_after_header, seconds_until_epoch
+from platforms.media_types import content_type, upload_name
 from platforms.oauth2 import refresh_tokens
 from platforms.platform_http import PlatformHttp, body_text
 
@@ -158,11 +159,12 @@ class XAdapter:
     async def _upload(self, media: MediaRef) -> str:
         """Upload one image in a single request and give it its alt text; returns the media id."""
         content = await self._http.fetch_media(media)
-        category = "tweet_gif" if media.mime_type == "image/gif" else "tweet_image"
+        kind = content_type(media, content)
+        category = "tweet_gif" if kind == "image/gif" else "tweet_image"
         response = await self._call(
             "POST",
             "/2/media/upload",
-            files={"media": ("upload", content, media.mime_type)},
+            files={"media": (upload_name(kind), content, kind)},
             data={"media_category": category},
         )
         body = self._http.json(response)

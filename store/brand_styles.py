@@ -21,6 +21,9 @@ class BrandSettings(BaseModel):
     banned_words: list[str]
     max_length: int
     counts_as: str | None
+    platform: str = "sandbox"
+    # What the channel's platform reported about itself (platforms.base.TextLimits as JSON), if read.
+    platform_limits: dict[str, object] | None = None
 
 
 def add_style(
@@ -84,4 +87,6 @@ def brand_settings(session: Session, workspace_id: str, channel_id: str) -> Bran
         banned_words=json.loads(workspace.banned_words),
         max_length=channel.max_length,
         counts_as=channel.counts_as,
+        platform=channel.platform,
+        platform_limits=json.loads(channel.platform_limits) if channel.platform_limits else None,
     )

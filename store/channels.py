@@ -70,3 +70,10 @@ def mark_needs_reconnection_if_unchanged(session: Session, channel_id: str, expe
         .values(state=NEEDS_RECONNECTION, state_reason=reason[:2000])
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def store_platform_limits(session: Session, channel_id: str, limits_json: str, at: datetime) -> None:
+    """Keep what the channel's platform reported about its limits, and when."""
+    session.execute(
+        update(Channel).where(col(Channel.id) == channel_id).values(platform_limits=limits_json, platform_limits_at=at)
+    )

@@ -107,6 +107,10 @@ class Channel(SQLModel, table=True):
     state_reason: str | None = Field(default=None, max_length=2000)
     # When an OAuth2 access token runs out; the worker refreshes it shortly before.
     token_expires_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+    # JSON of platforms.base.TextLimits as the platform itself reported them (a Mastodon instance's
+    # max_characters, characters_reserved_per_url, media limits), and when; none = not read yet.
+    platform_limits: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    platform_limits_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
 
 
 class Post(SQLModel, table=True):

@@ -67,6 +67,11 @@ def mastodon() -> Iterator[str]:
             return JSONResponse({"error": "The access token is invalid"}, status_code=401)
         return {"id": "1", "username": "acme", "acct": "acme"}
 
+    @app.get("/api/v2/instance")
+    def instance() -> dict[str, object]:
+        statuses = {"max_characters": 1500, "characters_reserved_per_url": 23, "max_media_attachments": 4}
+        return {"domain": "127.0.0.1", "configuration": {"statuses": statuses}}
+
     with ThreadedServer(app) as server:
         yield server.url
 
@@ -229,8 +234,17 @@ async def test_reconnecting_replaces_credentials_and_the_check_uses_them(
     assert r.status_code == 200 and r.json()["state"] == "active" and r.json()["state_reason"] is None
     opened = open_channel(stored(engine, "masto"), keyring_for(Settings()))
     assert opened == {"access_token": NEW_TOKEN}
+    assert r.json()["platform_limits"] is None
     check = (await api.post("/workspaces/acme/channels/masto/test", headers=as_user("ada"))).json()
     assert check == {"ok": True, "account": "@acme@127.0.0.1", "error": None, "message": None}
+    # The test read the instance's own limits; the brand check counts against them from now on.
+    limits = (await api.get("/workspaces/acme/channels/masto", headers=as_user("ada"))).json()["platform_limits"]
+    assert limits == {"max_length": 1500, "counting": "graphemes", "url_length": 23, "max_media": 4}
+    preview = await api.post(
+        "/workspaces/acme/brand/check", json={"channel_id": "masto", "text": "m" * 1400}, headers=as_user("ada")
+    )
+    assert preview.status_code == 200, preview.text
+    assert not [f for f in preview.json()["findings"] if f["rule"] == "Social.Length"]
 
 
 async def test_a_check_against_an_unreachable_instance_says_so(api: httpx.AsyncClient) -> None:

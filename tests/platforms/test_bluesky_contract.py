@@ -102,9 +102,8 @@ async def test_publish_logs_in_once_and_writes_the_post_at_the_keys_rkey(
             "createdAt": "2026-11-26T09:00:00.123Z",
         },
     }
-    assert post == PublishedPost(
-        external_id=URI, url=f"https://bsky.app/profile/acme.bsky.social/post/{RKEY}", created_at=NOW
-    )
+    # pds.example is not one of Bluesky's own PDS hosts and no web client is configured: the at:// URI.
+    assert post == PublishedPost(external_id=URI, url=URI, created_at=NOW)
 
 
 async def test_concurrent_calls_share_one_login(adapter: BlueskyAdapter, api: respx.MockRouter) -> None:
@@ -285,7 +284,7 @@ async def test_find_by_key_gets_the_record_at_the_keys_rkey(adapter: BlueskyAdap
 
     assert await adapter.find_by_key(KEY) is None
     found = await adapter.find_by_key(KEY)
-    assert found is not None and found.url == f"https://bsky.app/profile/acme.bsky.social/post/{RKEY}"
+    assert found is not None and found.url == URI
 
 
 async def test_a_timeout_after_sending_the_record_is_ambiguous(adapter: BlueskyAdapter, api: respx.MockRouter) -> None:
@@ -394,3 +393,47 @@ async def test_session_tokens_never_appear_in_an_error(adapter: BlueskyAdapter, 
 
 async def test_limits_are_300_graphemes(adapter: BlueskyAdapter) -> None:
     assert await adapter.limits() == TextLimits(max_length=300, counting="graphemes")
+
+
+async def test_records_carry_the_channels_languages(http: httpx.AsyncClient, api: respx.MockRouter) -> None:
+    config = BlueskyConfig(service_url=PDS, handle="acme.bsky.social", app_password=PASSWORD, langs=["id", "en"])
+    create = api.post("/xrpc/com.atproto.repo.createRecord").respond(200, json=CREATED)
+
+    await BlueskyAdapter(http, config, clock=lambda: NOW).publish(Variant(text="Promo musim semi"), KEY)
+
+    assert json.loads(create.calls.last.request.content)["record"]["langs"] == ["id", "en"]
+
+
+@pytest.mark.parametrize(
+    ("service_url", "web_url", "expected"),
+    [
+        ("https://bsky.social", None, f"https://bsky.app/profile/acme.bsky.social/post/{RKEY}"),
+        ("https://morel.us-east.host.bsky.network", None, f"https://bsky.app/profile/acme.bsky.social/post/{RKEY}"),
+        (PDS, "https://deer.example/", f"https://deer.example/profile/acme.bsky.social/post/{RKEY}"),
+        (PDS, None, URI),
+    ],
+)
+async def test_the_post_url_is_on_the_web_client_that_shows_this_pds_or_the_at_uri(
+    http: httpx.AsyncClient, service_url: str, web_url: str | None, expected: str
+) -> None:
+    config = BlueskyConfig(service_url=service_url, handle="acme.bsky.social", app_password=PASSWORD, web_url=web_url)
+    with respx.mock(base_url=service_url) as router:
+        router.post("/xrpc/com.atproto.server.createSession").respond(200, json=session(1))
+        router.post("/xrpc/com.atproto.repo.createRecord").respond(200, json=CREATED)
+        post = await BlueskyAdapter(http, config, clock=lambda: NOW).publish(Variant(text="hi"), KEY)
+    assert post.url == expected
+
+
+async def test_a_blob_is_uploaded_with_the_content_type_its_bytes_have(
+    adapter: BlueskyAdapter, api: respx.MockRouter
+) -> None:
+    blob = {"$type": "blob", "ref": {"$link": "bafkrei"}, "mimeType": "image/png", "size": 20}
+    # A PNG behind a URL without an extension: declared (guessed) as JPEG.
+    api.get("https://cdn.example/media/123").respond(200, content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-bytes")
+    upload = api.post("/xrpc/com.atproto.repo.uploadBlob").respond(200, json={"blob": blob})
+    api.post("/xrpc/com.atproto.repo.createRecord").respond(200, json=CREATED)
+    media = MediaRef(url="https://cdn.example/media/123", mime_type="image/jpeg", alt_text="A chart")
+
+    await adapter.publish(Variant(text="Q3", media=[media]), KEY)
+
+    assert upload.calls.last.request.headers["Content-Type"] == "image/png"

@@ -298,3 +298,14 @@ def test_the_version_must_be_yyyymm() -> None:
 
 async def test_limits_are_3000_characters(adapter: LinkedInAdapter) -> None:
     assert await adapter.limits() == TextLimits(max_length=3000, counting="chars")
+
+
+async def test_an_image_upload_declares_its_content_type(adapter: LinkedInAdapter, api: respx.MockRouter) -> None:
+    api.get("https://cdn.example/cat.jpg").respond(200, content=b"\xff\xd8\xff\xe0jpeg-bytes")
+    api.post("/rest/images", params={"action": "initializeUpload"}).mock(return_value=initialized(1))
+    put = api.put("https://www.linkedin.example/dms-uploads/sp/v2/D4E10AQ1/uploaded-image/0").respond(201)
+    api.post("/rest/posts").respond(201, headers={"x-restli-id": "urn:li:share:7"})
+
+    await adapter.publish(Variant(text="Biscuit", media=[MediaRef(url="https://cdn.example/cat.jpg")]), KEY)
+
+    assert put.calls.last.request.headers["Content-Type"] == "image/jpeg"

@@ -180,12 +180,24 @@ async def test_limits_come_from_the_instance_configuration(adapter: MastodonAdap
             "version": "4.3.0",
             "configuration": {
                 "statuses": {"max_characters": 1000, "max_media_attachments": 4, "characters_reserved_per_url": 23},
-                "media_attachments": {"image_size_limit": 16777216},
+                "media_attachments": {
+                    "image_size_limit": 16777216,
+                    "video_size_limit": 103809024,
+                    "supported_mime_types": ["image/jpeg", "image/png", "video/mp4"],
+                },
             },
         },
     )
 
-    assert await adapter.limits() == TextLimits(max_length=1000, counting="chars", url_length=23)
+    assert await adapter.limits() == TextLimits(
+        max_length=1000,
+        counting="graphemes",
+        url_length=23,
+        max_media=4,
+        media_types=["image/jpeg", "image/png", "video/mp4"],
+        image_size_limit=16777216,
+        video_size_limit=103809024,
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,3 +270,18 @@ async def test_the_access_token_never_appears_in_an_error(adapter: MastodonAdapt
     assert TOKEN not in repr(raised.value.args)
     assert "[redacted]" in str(raised.value)
     assert TOKEN not in repr(MastodonConfig(instance_url=INSTANCE, access_token=TOKEN))
+
+
+async def test_media_are_uploaded_with_their_real_content_type_and_a_matching_file_name(
+    adapter: MastodonAdapter, api: respx.MockRouter
+) -> None:
+    api.get("https://cdn.example/media/123").respond(200, content=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-bytes")
+    upload = api.post("/api/v2/media").respond(200, json=PROCESSED)
+    api.post("/api/v1/statuses").respond(200, json=STATUS)
+    media = MediaRef(url="https://cdn.example/media/123", alt_text="A chart")  # declared: the default, JPEG
+
+    await adapter.publish(Variant(text="Q3", media=[media]), KEY)
+
+    sent = upload.calls.last.request.content
+    assert b'name="file"; filename="upload.png"\r\nContent-Type: image/png\r\n' in sent
+    assert b"application/octet-stream" not in sent

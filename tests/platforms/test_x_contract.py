@@ -271,3 +271,15 @@ async def test_the_token_never_appears_in_an_error(adapter: XAdapter, api: respx
 
 async def test_limits_are_280_weighted_with_23_per_url(adapter: XAdapter) -> None:
     assert await adapter.limits() == TextLimits(max_length=280, counting="twitter-weighted", url_length=23)
+
+
+async def test_an_upload_part_declares_the_type_its_bytes_have(adapter: XAdapter, api: respx.MockRouter) -> None:
+    api.get("https://cdn.example/anim").respond(200, content=b"GIF89a-bytes")
+    upload = api.post("/2/media/upload").respond(200, json={"data": {"id": "710511363345354753"}})
+    api.post("/2/tweets").respond(201, json={"data": {"id": "1", "text": "x"}})
+
+    await adapter.publish(Variant(text="Look", media=[MediaRef(url="https://cdn.example/anim")]), "k")
+
+    sent = upload.calls.last.request.content
+    assert b'filename="upload.gif"\r\nContent-Type: image/gif\r\n' in sent
+    assert b'name="media_category"\r\n\r\ntweet_gif' in sent
