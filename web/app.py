@@ -1,0 +1,11 @@
+"""Puts the web app into postgate's FastAPI application: static files and the pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from web.assets import static_files
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", static_files(), name="static")
