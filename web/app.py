@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from web.assets import static_files
+from web.pages import router
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", static_files(), name="static")
+    app.include_router(router)
