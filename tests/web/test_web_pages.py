@@ -165,6 +165,10 @@ async def test_the_view_models_build_without_a_browser(
     assert home.chrome.waiting_count == 1 and home.posts[0].id == post["id"]
     mine = await home_view(ctx, pia, Reader("en"), workspace_id="acme", only_mine=True)
     assert mine.posts == [] and mine.waiting
+    ed = Actor(id="ed", name="Ed", email=None, memberships={"acme": "editor"})
+    eds = await home_view(ctx, ed, Reader("en"), workspace_id="acme", only_mine=True, status="awaiting_approval")
+    assert [p.id for p in eds.posts] == [post["id"]] and eds.waiting == []  # an editor signs nothing
+    assert (await home_view(ctx, ed, Reader("en"), workspace_id="acme", status="draft")).posts == []
 
     as_pia = await post_view(ctx, pia, Reader("en", "Asia/Jakarta"), workspace_id="acme", post_id=post["id"])
     as_vic = await post_view(ctx, vic, Reader("en"), workspace_id="acme", post_id=post["id"])
@@ -178,3 +182,20 @@ async def test_the_view_models_build_without_a_browser(
     ]
     with pytest.raises(Exception, match="not found"):
         await post_view(ctx, pia, Reader("en"), workspace_id="other", post_id=post["id"])
+
+
+async def test_a_member_of_another_workspace_cannot_see_or_decide_on_the_post(api: httpx.AsyncClient) -> None:
+    await people(api)
+    post = await submitted_post(api)
+    await setup_workspace(api, ws="globex", prefix="g-")
+    await add_user(api, "globex", "g-pia", "approver", admin="g-ada", email="g-pia@example.com", password=PASSWORD)
+    stranger = await browser(api, "g-pia@example.com")
+    token = csrf_of((await stranger.get("/")).text)
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"], "csrf_token": token}
+
+    for path in (f"/w/acme/posts/{post['id']}", f"/w/globex/posts/{post['id']}"):
+        page = await stranger.get(path)
+        assert page.status_code == 404 and "Not found" in page.text and "Fresh coffee" not in page.text
+        assert (await stranger.post(f"{path}/decisions", data=decision)).status_code == 404
+    assert (await stranger.get("/", params={"workspace": "acme"})).text.count(post["id"]) == 0
+    assert (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()["decisions"] == []
