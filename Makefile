@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint bench clean
+.PHONY: run test demo lint bench clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ demo: $(STAMP)
 	$(BIN)/postgate demo
 
 test: $(STAMP) $(BIN)/docker-compose
+	bash scripts/ensure_chromium.sh
 	$(BIN)/pytest -q
+
+# The web app's words: extract them from web/ and update the en and id catalogs; then translate the new
+# Indonesian entries in web/locale/id/LC_MESSAGES/messages.po (a test fails on any left empty).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -c "Translators:" --no-location --sort-output --project postgate \
+		-o web/locale/messages.pot .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale --no-fuzzy-matching --width 120
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -66,6 +66,9 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     def healthz() -> dict[str, bool]:
         return {"ok": True}
 
+    from web.app import install_web  # the pages for people, beside the JSON API (docs/decisions.md)
+
+    install_web(app)
     return app
 
 

@@ -49,12 +49,20 @@ def get_post(session: Session, post_id: str) -> Post | None:
 
 
 def list_posts(
-    session: Session, workspace_id: str, status: str | None = None, limit: int = 50, after: str | None = None
+    session: Session,
+    workspace_id: str,
+    status: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+    *,
+    author: str | None = None,
 ) -> list[Post]:
-    """Newest first; `after` is the id of the last post of the previous page."""
+    """Newest first; `after` is the id of the last post of the previous page; `author` keeps that author's."""
     query = select(Post).where(Post.workspace_id == workspace_id)
     if status:
         query = query.where(Post.status == status)
+    if author:
+        query = query.where(Post.author == author)
     if after:
         anchor = session.get(Post, after)
         if anchor is not None:

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawRequest,
     )
     from domain.notify import Notification, NotificationKind
+    from domain.signing import decision_refusal
     from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
     from workflows.search_attributes import POST_STATUS, PUBLISH_AT, WORKSPACE_ID
 
@@ -465,34 +466,9 @@ class PostLifecycle:
     def _check_decision(self, req: DecideRequest) -> None:
         if self._earlier_decision() is not None:
             return
-        if self.state.status is not PostStatus.AWAITING_APPROVAL:
-            raise ApplicationError(f"post is {self.state.status.value}, not awaiting approval", type="InvalidState")
-        if req.actor in (self.state.author, self.state.last_editor):
-            raise ApplicationError(
-                f"{req.actor} wrote this post and cannot approve or reject it; ask another approver",
-                type="SeparationOfDuties",
-            )
-        if req.content_hash != self.state.revision.content_hash:
-            raise ApplicationError(
-                f"the decision is for content {req.content_hash}, but the current revision "
-                f"{self.state.revision.number} is {self.state.revision.content_hash}; review it again",
-                type="StaleContent",
-            )
-        step = self.state.approval.steps[self.state.step]
-        escalated = "escalated" in self.state.deadline_marks and req.actor in step.backup
-        if not step.may_sign(req.actor) and not escalated:
-            raise ApplicationError(
-                f"{req.actor} is not an approver of step '{step.name}'; it is for: {', '.join(step.eligible or [])}",
-                type="NotAnApprover",
-            )
-        mine = [d for d in self.state.decisions if d.actor == req.actor and d.decision is Decision.APPROVE]
-        if any(d.step == self.state.step for d in mine):
-            raise ApplicationError(f"{req.actor} already approved step '{step.name}'", type="AlreadyDecided")
-        if self.state.approval.distinct_signers and mine:
-            raise ApplicationError(
-                f"{req.actor} signed an earlier step; this workspace needs a different person for each step",
-                type="SeparationOfDuties",
-            )
+        refusal = decision_refusal(self.state, req.actor, req.content_hash)
+        if refusal is not None:
+            raise ApplicationError(refusal.message, type=refusal.type)
 
     # ---- the run ---------------------------------------------------------------------------------
 

@@ -1,0 +1,13 @@
+"""Puts the web app into postgate's FastAPI application: static files and the pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from web.assets import static_files
+from web.pages import router
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount("/static", static_files(), name="static")
+    app.include_router(router)

@@ -1,0 +1,66 @@
+"""Who is at the browser, through the API's own session cookie and CSRF check (api.deps.current_user).
+
+A page form sends the CSRF token as a hidden field (htmx sends the X-CSRF-Token header from <body>'s
+hx-headers); the field is handed to current_user as that header, so one check guards both."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse
+
+from api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Actor, context, current_user
+from web.i18n import LOCALE_COOKIE, ZONE_COOKIE, Reader, negotiate_locale, valid_zone
+
+CSRF_FIELD = "csrf_token"
+WORKSPACE_COOKIE = "postgate_workspace"
+
+
+async def signed_in(request: Request) -> Actor | None:
+    """The person signed in with the session cookie, or None (no cookie, or the session has ended)."""
+    if not request.cookies.get(SESSION_COOKIE):
+        return None
+    try:
+        return await asyncio.to_thread(current_user, request, context(request))
+    except HTTPException:
+        return None
+
+
+async def form_actor(request: Request) -> tuple[FormData, Actor]:
+    """The submitted form and who sent it; 401 without a session, 403 without the session's CSRF token."""
+    form = await request.form()
+    scope = dict(request.scope)
+    if not any(name == CSRF_HEADER.lower().encode() for name, _ in scope["headers"]):
+        sent = form.get(CSRF_FIELD)
+        token = sent if isinstance(sent, str) else ""
+        scope["headers"] = [*scope["headers"], (CSRF_HEADER.lower().encode(), token.encode("latin-1", "replace"))]
+    if not request.cookies.get(SESSION_COOKIE):
+        raise HTTPException(401, "sign in first")
+    actor = await asyncio.to_thread(current_user, Request(scope, request.receive), context(request))
+    return form, actor
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, as the login set it in its readable cookie beside the session cookie."""
+    return request.cookies.get(CSRF_COOKIE, "")
+
+
+def reader_of(request: Request) -> Reader:
+    """The reader's language, and the zone their browser reported at sign-in ("" if none: the workspace's)."""
+    locale = negotiate_locale(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
+    return Reader(locale=locale, zone=valid_zone(request.cookies.get(ZONE_COOKIE)) or "")
+
+
+def local_path(candidate: str | None, default: str = "/") -> str:
+    """A path on this site to go back to; anything else (another site, //host, a scheme) is the default."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return default
+    return candidate
+
+
+def to_sign_in(request: Request) -> RedirectResponse:
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/signin?next={quote(back, safe='')}", status_code=303)

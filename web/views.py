@@ -1,0 +1,321 @@
+"""One view model per page, built by a function a test can call without a browser.
+
+A view model holds finished words (in the reader's language) and the data a template shows; what a
+person may do arrives as `actions`, decided by the services' rules, never by a template."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlencode
+
+from api.deps import Actor, AppContext, own_workspace
+from domain.lifecycle import LifecycleState
+from domain.signing import may_sign_now, who_may_sign_now
+from domain.status import Decision, PostStatus
+from store.engine import transaction
+from store.posts import channel_ids
+from store.tables import Post
+from store.workspaces import get_workspace
+from web import services
+from web.i18n import Reader
+from web.words import (
+    STATUS_TONE,
+    SYSTEM_ACTOR,
+    channel_status_words,
+    event_words,
+    list_words,
+    role_words,
+    status_words,
+)
+
+PAGE_SIZE = 25
+EXCERPT = 90
+
+
+@dataclass(frozen=True)
+class WorkspaceChoice:
+    id: str
+    name: str
+    role: str  # in words
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What the header of every signed-in page shows."""
+
+    user_name: str
+    csrf: str
+    workspaces: list[WorkspaceChoice]
+    current: WorkspaceChoice | None
+    waiting_count: int = 0
+    paused: str | None = None  # the workspace is paused: why and by whom, in words
+
+
+@dataclass(frozen=True)
+class PostRow:
+    id: str
+    url: str
+    excerpt: str
+    status: str
+    status_words: str
+    tone: str
+    channels: list[str]
+    publish_at: datetime
+    next_actor: str  # who must act next, in words; "" when nobody must
+
+
+@dataclass(frozen=True)
+class HomeView:
+    chrome: Chrome
+    workspace_id: str | None
+    waiting: list[PostRow]
+    posts: list[PostRow]
+    status_filter: str
+    only_mine: bool
+    statuses: list[tuple[str, str]]
+    next_page_url: str | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str
+    note: str  # a comment or reason given with it
+    revision: int
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    id: str
+    name: str
+    status_words: str
+    link: str | None
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class PostView:
+    chrome: Chrome
+    id: str
+    workspace_id: str
+    text: str
+    status: str
+    status_words: str
+    tone: str
+    next_words: str
+    author: str
+    publish_at: datetime
+    revision: int
+    content_hash: str
+    channels: list[ChannelRow]
+    timeline: list[TimelineEntry]
+    actions: dict[str, bool]
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def name_of(names: dict[str, str], user_id: str) -> str:
+    return "postgate" if user_id == SYSTEM_ACTOR else names.get(user_id, user_id)
+
+
+def post_url(workspace_id: str, post_id: str) -> str:
+    return f"/w/{workspace_id}/posts/{post_id}"
+
+
+def excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT else line[: EXCERPT - 1].rstrip() + "…"
+
+
+def next_step(tr: Reader, post: Post, state: LifecycleState | None, names: dict[str, str]) -> tuple[str, str]:
+    """Who must act next (in words, "" for nobody) and what happens next, as a sentence."""
+    status = PostStatus(state.status if state else post.status)
+    author = name_of(names, post.author)
+    count = len(channel_ids(post))
+    if status is PostStatus.DRAFT:
+        return author, tr.gettext("%(who)s can submit it for review.") % {"who": author}
+    if status is PostStatus.BRAND_CHECK:
+        return "", tr.gettext("The brand check is running; then it goes to the approvers.")
+    if status is PostStatus.CHANGES_NEEDED:
+        return author, tr.gettext("%(who)s must revise it; then it is checked and reviewed again.") % {"who": author}
+    if status is PostStatus.AWAITING_APPROVAL:
+        if state is None:
+            return tr.gettext("approvers"), tr.gettext("Waiting for the approvers.")
+        step = state.approval.steps[state.step]
+        signers = list_words(tr, [name_of(names, u) for u in who_may_sign_now(state)])
+        signed = sum(1 for d in state.decisions if d.step == state.step and d.decision is Decision.APPROVE)
+        needed = step.required({state.author, state.last_editor})
+        sentence = tr.gettext("Waiting for %(who)s to sign step “%(step)s”: %(signed)s of %(needed)s signed.") % {
+            "who": signers or tr.gettext("an approver"),
+            "step": step.name,
+            "signed": tr.number(signed),
+            "needed": tr.number(needed),
+        }
+        return signers, sentence
+    if status is PostStatus.SCHEDULED:
+        when = tr.instant(state.publish_at if state else post.publish_at)
+        sentence = tr.ngettext("Publishes %(when)s on %(n)s channel.", "Publishes %(when)s on %(n)s channels.", count)
+        return "", sentence % {"when": when, "n": tr.number(count)}
+    if status is PostStatus.ON_HOLD:
+        return author, tr.gettext("On hold: %(who)s must choose a new publish time.") % {"who": author}
+    if status is PostStatus.PUBLISHING:
+        return "", tr.gettext("Publishing now.")
+    if status is PostStatus.PUBLISHED:
+        return "", tr.gettext("Published; its metrics are collected over the next days.")
+    if status is PostStatus.PUBLISH_FAILED:
+        return tr.gettext("an editor"), tr.gettext("Publishing failed; an editor or approver can retry it.")
+    return "", tr.gettext("Nothing more happens to this post.")
+
+
+def post_row(tr: Reader, post: Post, state: LifecycleState | None, names: dict[str, str]) -> PostRow:
+    status = PostStatus(state.status if state else post.status)
+    with_text = state.revision.text if state else ""
+    who, _ = next_step(tr, post, state, names)
+    return PostRow(
+        id=post.id,
+        url=post_url(post.workspace_id, post.id),
+        excerpt=excerpt(with_text) if with_text else "",
+        status=status.value,
+        status_words=status_words(tr, status),
+        tone=STATUS_TONE[status],
+        channels=channel_ids(post),
+        publish_at=state.publish_at if state else post.publish_at,
+        next_actor=who,
+    )
+
+
+def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str, tr: Reader) -> Chrome:
+    with transaction(ctx.engine) as session:
+        found = {w: get_workspace(session, w) for w in sorted(user.memberships)}
+    choices = [
+        WorkspaceChoice(id=w, name=row.name if row else w, role=role_words(tr, user.memberships[w]))
+        for w, row in found.items()
+    ]
+    current = next((c for c in choices if c.id == workspace_id), None)
+    paused = None
+    workspace = found.get(workspace_id or "")
+    if workspace is not None and workspace.paused_since is not None:
+        paused = tr.gettext("Publishing is paused in this workspace since %(when)s by %(who)s: %(reason)s") % {
+            "when": tr.instant(workspace.paused_since),
+            "who": workspace.paused_by or "",
+            "reason": workspace.pause_reason or "",
+        }
+    return Chrome(user_name=user.name, csrf=csrf, workspaces=choices, current=current, paused=paused)
+
+
+def chosen_workspace(user: Actor, asked: str | None, remembered: str | None) -> str | None:
+    """The workspace a page shows: the one asked for, else the one last chosen, else the first of the user's."""
+    for candidate in (asked, remembered):
+        if candidate and candidate in user.memberships:
+            return candidate
+    return min(user.memberships) if user.memberships else None
+
+
+async def home_view(
+    ctx: AppContext,
+    user: Actor,
+    tr: Reader,
+    *,
+    workspace_id: str | None,
+    csrf: str = "",
+    status: str = "",
+    only_mine: bool = False,
+    cursor: str | None = None,
+) -> HomeView:
+    """The home page: what waits for my signature, and the workspace's posts (or mine), a page at a time."""
+    chrome = await asyncio.to_thread(chrome_for, ctx, user, workspace_id, csrf, tr)
+    statuses = [(s.value, status_words(tr, s)) for s in PostStatus]
+    chosen = PostStatus(status) if status in PostStatus.__members__.values() else None
+    if workspace_id is None:
+        return HomeView(chrome, None, [], [], "", only_mine, statuses, None)
+    own_workspace(user, workspace_id)
+    facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
+    tr = tr.defaulting_to(facts.workspace.time_zone)
+    waiting = await services.waiting_for(ctx, user, workspace_id)
+    posts, next_cursor = await asyncio.to_thread(
+        services.posts_page,
+        ctx,
+        workspace_id,
+        status=chosen,
+        author=user.id if only_mine else None,
+        limit=PAGE_SIZE,
+        after=cursor,
+    )
+    states = await services.live_states(ctx, posts)
+    next_url = None
+    if next_cursor:
+        query = {"workspace": workspace_id, "status": chosen.value if chosen else "", "cursor": next_cursor}
+        if only_mine:
+            query["mine"] = "1"
+        next_url = "/?" + urlencode(query)
+    return HomeView(
+        chrome=Chrome(**{**chrome.__dict__, "waiting_count": len(waiting)}),
+        workspace_id=workspace_id,
+        waiting=[post_row(tr, p, s, facts.names) for p, s in waiting],
+        posts=[post_row(tr, p, states[p.id], facts.names) for p in posts],
+        status_filter=chosen.value if chosen else "",
+        only_mine=only_mine,
+        statuses=statuses,
+        next_page_url=next_url,
+    )
+
+
+def _timeline(tr: Reader, ctx: AppContext, post_id: str, names: dict[str, str]) -> list[TimelineEntry]:
+    entries = []
+    for row in services.trail(ctx, post_id):
+        detail = json.loads(row.detail or "{}")
+        note = detail.get("comment") or detail.get("reason") or ""
+        entries.append(
+            TimelineEntry(
+                at=row.at,
+                text=event_words(tr, row.action, name_of(names, row.actor)),
+                note=note if isinstance(note, str) else "",
+                revision=row.revision,
+            )
+        )
+    return entries
+
+
+async def post_view(
+    ctx: AppContext, user: Actor, tr: Reader, *, workspace_id: str, post_id: str, csrf: str = ""
+) -> PostView:
+    """The post page: status and what happens next, per channel state, its timeline, and what I may do."""
+    post, member = await asyncio.to_thread(services.visible_post, ctx, user, workspace_id, post_id)
+    facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
+    tr = tr.defaulting_to(facts.workspace.time_zone)
+    state = await services.live_state(ctx, post)
+    chrome = await asyncio.to_thread(chrome_for, ctx, user, workspace_id, csrf, tr)
+    waiting = await services.waiting_for(ctx, user, workspace_id)
+    channel_names = facts.channel_names
+    timeline = await asyncio.to_thread(_timeline, tr, ctx, post.id, facts.names)
+    may_decide = services.may(member, "approver") and may_sign_now(state, user.id)
+    _, sentence = next_step(tr, post, state, facts.names)
+    return PostView(
+        chrome=Chrome(**{**chrome.__dict__, "waiting_count": len(waiting)}),
+        id=post.id,
+        workspace_id=workspace_id,
+        text=state.revision.text,
+        status=state.status.value,
+        status_words=status_words(tr, state.status),
+        tone=STATUS_TONE[state.status],
+        next_words=sentence,
+        author=name_of(facts.names, post.author),
+        publish_at=state.publish_at,
+        revision=state.revision.number,
+        content_hash=state.revision.content_hash,
+        channels=[
+            ChannelRow(
+                id=c.channel_id,
+                name=channel_names.get(c.channel_id, c.channel_id),
+                status_words=channel_status_words(tr, c.status),
+                link=c.publication.url if c.publication else None,
+                failure=c.failure,
+            )
+            for c in state.channels
+        ],
+        timeline=timeline,
+        actions={"approve": may_decide, "request_changes": may_decide, "reject": may_decide},
+    )
