@@ -70,15 +70,21 @@ def api() -> None:
 
 
 @app.command()
-def sandbox() -> None:
+def sandbox(
+    host: Annotated[
+        str | None,
+        typer.Option(help="address to listen on (POSTGATE_SANDBOX_HOST, default loopback); 0.0.0.0 for every one"),
+    ] = None,
+) -> None:
     """Serve only the sandbox platform (POSTGATE_SANDBOX_PORT, state under POSTGATE_DATA_DIR)."""
     import uvicorn
 
     from platforms.sandbox import create_sandbox_app
 
-    settings = _settings()
+    settings = _settings(sandbox_host=host)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(create_sandbox_app(settings.data_dir / "sandbox.db"), host="0.0.0.0", port=settings.sandbox_port)
+    app_ = create_sandbox_app(settings.data_dir / "sandbox.db")
+    uvicorn.run(app_, host=settings.sandbox_host, port=settings.sandbox_port)
 
 
 @app.command()

@@ -204,6 +204,8 @@ def test_postgate_services_are_configured_only_by_postgate_variables(
         assert services[name]["environment"]["POSTGATE_SANDBOX_URL"] == "http://sandbox:8010"
     assert services["api"]["environment"]["POSTGATE_API_HOST"] == "0.0.0.0"
     assert services["sandbox"]["environment"]["POSTGATE_SANDBOX_PORT"] == "8010"
+    # `postgate sandbox` listens on loopback unless told otherwise; the worker reaches it from another container.
+    assert services["sandbox"]["environment"]["POSTGATE_SANDBOX_HOST"] == "0.0.0.0"
     assert services["sandbox"]["environment"]["POSTGATE_DATA_DIR"] == "/data"
 
 
