@@ -15,7 +15,7 @@ import uvicorn
 from temporalio.client import Client
 
 from settings import Settings
-from temporal_runtime import connect, dev_server_command
+from temporal_runtime import check_search_attributes, connect, dev_server_command
 
 
 class QuietServer(uvicorn.Server):
@@ -117,6 +117,7 @@ async def run_dev(
         sandbox = create_sandbox_app(settings.data_dir / "sandbox.db")
         servers.append(http_server(sandbox, "127.0.0.1", settings.sandbox_port))
     async with temporal_server(settings, headless=headless) as client:
+        await check_search_attributes(client, settings.resolved_temporal_address)
         api = http_server(create_app(settings, engine, client), settings.api_host, settings.api_port)
         servers.append(api)
         tasks = [asyncio.create_task(s.serve()) for s in servers]

@@ -63,12 +63,12 @@ async def running_worker(
 async def run_worker(settings: Settings) -> None:
     from store.audit_chain import CheckpointPolicy, configure_checkpoints
     from store.engine import make_engine, migrate
-    from temporal_runtime import connect
+    from temporal_runtime import connect_checked
 
+    client = await connect_checked(settings)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     configure_checkpoints(CheckpointPolicy.of(settings))  # this process's audit writers sign with this key
-    client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -270,6 +270,18 @@ def test_search_attribute_job_registers_what_the_workflows_use(services: dict[st
         )
 
 
+def test_deploy_doc_registers_what_the_workflows_use() -> None:
+    """Following docs/deploy.md by hand registers every attribute, each with its own type."""
+    from workflows.search_attributes import ALL
+
+    doc = (REPO / "docs" / "deploy.md").read_text().replace("\\\n", " ")
+    registered = set()
+    for command in re.findall(r"temporal operator search-attribute create ([^\n]*)", doc):
+        [kind] = re.findall(r"--type (\w+)", command)  # the CLI takes one type per command
+        registered |= {(name, kind) for name in re.findall(r"--name (\w+)", command)}
+    assert registered == {(key.name, key.indexed_value_type.name.title()) for key in ALL}
+
+
 def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:
     for name, svc in services.items():
         if "build" in svc:
