@@ -44,7 +44,9 @@ def dev(
     """Run everything: Temporal dev server, worker, API and sandbox platform. Ctrl-C stops it all."""
     from embedded import run_dev
     from temporal_runtime import SearchAttributesMissing
+    from worker_log import configure_logging
 
+    configure_logging()
     try:
         asyncio.run(run_dev(_settings(data_dir=data_dir), headless=headless))
     except SearchAttributesMissing as err:
@@ -64,7 +66,9 @@ def worker() -> None:
     """Run a worker against POSTGATE_TEMPORAL_ADDRESS."""
     from temporal_runtime import SearchAttributesMissing
     from worker import run_worker
+    from worker_log import configure_logging
 
+    configure_logging()
     try:
         asyncio.run(run_worker(_settings()))
     except SearchAttributesMissing as err:

@@ -4,8 +4,10 @@ workflows set (every new post would fail), naming each missing one with the comm
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,3 +79,36 @@ def test_postgate_worker_and_api_refuse_to_start_and_say_why(
     assert "Traceback" not in done.stderr
     assert "lacks search attributes" in done.stderr
     assert f"--address {address} --namespace default --name PublishAt --type Datetime" in done.stderr
+
+
+def test_postgate_worker_says_where_it_polls_when_it_starts_and_stops(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    address = address_of(dev_env)
+    env = {
+        **os.environ,
+        "POSTGATE_TEMPORAL_ADDRESS": address,
+        "POSTGATE_TASK_QUEUE": "tq-start-stop",
+        "POSTGATE_DATA_DIR": str(tmp_path),
+        "POSTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'postgate.db'}",
+    }
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "cli", "worker"], cwd=REPO, env=env, stderr=out, stdout=out)
+    try:
+        for _ in range(600):
+            if "worker started" in log.read_text() or worker.poll() is not None:
+                break
+            time.sleep(0.1)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    text = log.read_text()
+    where = f"task queue tq-start-stop, namespace default, Temporal at {address}"
+    assert f"worker started: {where}" in text
+    assert "worker stopping" in text
+    assert f"worker stopped: {where}" in text
+    assert "Traceback" not in text
