@@ -29,9 +29,10 @@ _FAILED_ATTEMPT = "Completing activity as failed"
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Timestamped lines on stderr for the long-running commands; every HTTP request is not news."""
+    """Timestamped lines on stderr for the long-running commands; every HTTP request and migration step is not
+    news."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "httpcore"):
+    for chatty in ("httpx", "httpcore", "alembic"):
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
 
 
