@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -31,6 +31,11 @@ def _settings(**overrides: Any) -> Settings:
         raise typer.BadParameter(f"invalid settings: {problems}") from err
 
 
+def _refuse_unready_temporal(err: Exception) -> NoReturn:
+    typer.echo(str(err), err=True)
+    raise typer.Exit(1)
+
+
 @app.command()
 def dev(
     headless: Annotated[bool, typer.Option(help="no Temporal UI")] = False,
@@ -38,8 +43,14 @@ def dev(
 ) -> None:
     """Run everything: Temporal dev server, worker, API and sandbox platform. Ctrl-C stops it all."""
     from embedded import run_dev
+    from temporal_runtime import SearchAttributesMissing
+    from worker_log import configure_logging
 
-    asyncio.run(run_dev(_settings(data_dir=data_dir), headless=headless))
+    configure_logging()
+    try:
+        asyncio.run(run_dev(_settings(data_dir=data_dir), headless=headless))
+    except SearchAttributesMissing as err:
+        _refuse_unready_temporal(err)
 
 
 @app.command()
@@ -53,9 +64,15 @@ def demo() -> None:
 @app.command()
 def worker() -> None:
     """Run a worker against POSTGATE_TEMPORAL_ADDRESS."""
+    from temporal_runtime import SearchAttributesMissing
     from worker import run_worker
+    from worker_log import configure_logging
 
-    asyncio.run(run_worker(_settings()))
+    configure_logging()
+    try:
+        asyncio.run(run_worker(_settings()))
+    except SearchAttributesMissing as err:
+        _refuse_unready_temporal(err)
 
 
 @app.command()
@@ -64,21 +81,32 @@ def api() -> None:
     import uvicorn
 
     from api.app import create_standalone_app
+    from temporal_runtime import SearchAttributesMissing, connect_checked
 
     settings = _settings()
+    try:  # before serving anything: a namespace without postgate's search attributes fails every new post
+        asyncio.run(connect_checked(settings))
+    except SearchAttributesMissing as err:
+        _refuse_unready_temporal(err)
     uvicorn.run(create_standalone_app(settings), host=settings.api_host, port=settings.api_port)
 
 
 @app.command()
-def sandbox() -> None:
+def sandbox(
+    host: Annotated[
+        str | None,
+        typer.Option(help="address to listen on (POSTGATE_SANDBOX_HOST, default loopback); 0.0.0.0 for every one"),
+    ] = None,
+) -> None:
     """Serve only the sandbox platform (POSTGATE_SANDBOX_PORT, state under POSTGATE_DATA_DIR)."""
     import uvicorn
 
     from platforms.sandbox import create_sandbox_app
 
-    settings = _settings()
+    settings = _settings(sandbox_host=host)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(create_sandbox_app(settings.data_dir / "sandbox.db"), host="0.0.0.0", port=settings.sandbox_port)
+    app_ = create_sandbox_app(settings.data_dir / "sandbox.db")
+    uvicorn.run(app_, host=settings.sandbox_host, port=settings.sandbox_port)
 
 
 @app.command()

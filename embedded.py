@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Generator
+import time
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import uvicorn
 from temporalio.client import Client
 
 from settings import Settings
-from temporal_runtime import connect, dev_server_command
+from temporal_runtime import check_search_attributes, connect, dev_server_command
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+TEMPORAL_PID_FILE = "temporal.pid"
 
 
 class QuietServer(uvicorn.Server):
@@ -46,16 +53,79 @@ async def _wait_for_temporal(settings: Settings, process: subprocess.Popen[bytes
     raise RuntimeError(f"could not reach Temporal at {settings.resolved_temporal_address}: {last}")
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """For Popen's preexec_fn: the child gets SIGKILL when postgate dies, however it dies (Linux only).
+
+    PR_SET_PDEATHSIG fires when the thread that forked the child exits; postgate starts Temporal from its event
+    loop's thread, which lives as long as the process. Elsewhere the pid file below finds a leftover instead.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork: the child only calls it
+    parent = os.getpid()
+
+    def in_child() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # postgate died between fork and prctl: nobody would stop this child
+            os._exit(1)
+
+    return in_child
+
+
+def _command_line(pid: int) -> str:
+    """What process `pid` runs, or '' if none does (or it is a zombie)."""
+    proc = Path("/proc") / str(pid) / "cmdline"
+    if Path("/proc/self").exists():
+        try:
+            return proc.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            return ""
+    done = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
+def stop_leftover_temporal(settings: Settings) -> None:
+    """Stop a dev server that an earlier `postgate dev` on this data dir left running (it was killed where
+    children do not die with their parent, or the pid file survived a crash): it holds the ports and the db."""
+    pid_file = settings.data_dir / TEMPORAL_PID_FILE
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    database = str(settings.data_dir.resolve() / "temporal.db")
+    if "start-dev" in (running := _command_line(pid)) and database in running:
+        print(f"postgate: stopping the Temporal dev server an earlier run left behind (pid {pid})", flush=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not _command_line(pid):
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+
+
 @asynccontextmanager
 async def temporal_server(settings: Settings, *, headless: bool = False) -> AsyncIterator[Client]:
-    """The embedded dev server (when no address is configured), persisted under the data dir."""
+    """The embedded dev server (when no address is configured), persisted under the data dir.
+
+    It runs in its own process group, so a Ctrl-C in the terminal reaches postgate alone, which stops the
+    worker before the server; and it dies with postgate (see _die_with_parent).
+    """
     process = None
+    pid_file = settings.data_dir / TEMPORAL_PID_FILE
     if not settings.temporal_address:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (settings.data_dir / "temporal.log").open("ab")
-        process = subprocess.Popen(  # noqa: ASYNC220 (starting it is instant; we never wait on it here)
-            dev_server_command(settings, headless=headless), stdout=log, stderr=subprocess.STDOUT
-        )
+        with (settings.data_dir / "temporal.log").open("ab") as log:
+            process = subprocess.Popen(  # noqa: ASYNC220 (starting it is instant; we never wait on it here)
+                dev_server_command(settings, headless=headless),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+                preexec_fn=_die_with_parent(),  # it only calls prctl, looked up before the fork
+            )
+        pid_file.write_text(f"{process.pid}\n")
     try:
         yield await _wait_for_temporal(settings, process)
     finally:
@@ -66,16 +136,28 @@ async def temporal_server(settings: Settings, *, headless: bool = False) -> Asyn
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            pid_file.unlink(missing_ok=True)
 
 
-def ensure_ports_free(settings: Settings) -> None:
+def ensure_ports_free(settings: Settings, *, headless: bool = False) -> None:
+    """Refuse early, naming the port, when something listens where a server of ours is to listen.
+
+    The probe sets SO_REUSEADDR as the servers themselves do (asyncio's create_server under uvicorn, Go's
+    listeners in Temporal): without it, connections that closed in the last minute (TIME-WAIT, left by every
+    stop) would count as "in use" although a server could bind at once.
+    """
     wanted = [("API", settings.api_host, settings.api_port)]
     if not settings.sandbox_url:
         wanted.append(("sandbox platform", "127.0.0.1", settings.sandbox_port))
     if not settings.temporal_address:
         wanted.append(("Temporal", "127.0.0.1", settings.temporal_port))
+        if not headless:
+            wanted.append(("Temporal UI", "127.0.0.1", settings.temporal_ui_port))
     for name, host, port in wanted:
-        with socket.socket() as probe:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            if os.name == "posix":  # elsewhere the option means something else (taking a port over)
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError as err:
@@ -99,7 +181,9 @@ async def run_dev(
     from store.engine import make_engine, migrate
     from worker import running_worker
 
-    ensure_ports_free(settings)
+    if not settings.temporal_address:
+        stop_leftover_temporal(settings)
+    ensure_ports_free(settings, headless=headless)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
@@ -117,6 +201,7 @@ async def run_dev(
         sandbox = create_sandbox_app(settings.data_dir / "sandbox.db")
         servers.append(http_server(sandbox, "127.0.0.1", settings.sandbox_port))
     async with temporal_server(settings, headless=headless) as client:
+        await check_search_attributes(client, settings.resolved_temporal_address)
         api = http_server(create_app(settings, engine, client), settings.api_host, settings.api_port)
         servers.append(api)
         tasks = [asyncio.create_task(s.serve()) for s in servers]

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, description="embedded dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, description="embedded dev server UI port")
     sandbox_port: int = Field(default=8010, description="port of the embedded sandbox platform")
+    sandbox_host: str = Field(
+        default="127.0.0.1", description="address `postgate sandbox` listens on; 0.0.0.0 to reach it from elsewhere"
+    )
     sandbox_url: str = Field(default="", description="base URL of the sandbox platform; empty = embedded")
     followup_offsets: Annotated[list[int], NoDecode] = Field(
         default=[3600, 86400, 604800],
@@ -89,6 +92,14 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_sandbox_url(self) -> str:
         return self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @cached_property
+    def resolved_api_url(self) -> str:
+        """Where this machine reaches the API these settings serve (a wildcard listen address means loopback)."""
+        host = "127.0.0.1" if self.api_host in ("", "0.0.0.0") else "[::1]" if self.api_host == "::" else self.api_host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.api_port}"
 
     @cached_property
     def resolved_temporal_address(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +23,12 @@ from activities.publish import PublishActivities
 from activities.records import RecordActivities
 from activities.unpublish import UnpublishActivities
 from settings import Settings
+from worker_log import AttemptLog
 from workflows.lifecycle import PostLifecycle
 from workflows.unpublish import PostUnpublish
+
+log = logging.getLogger("postgate.worker")
+SHUTDOWN_GRACE = timedelta(seconds=10)
 
 
 def lifecycle_activities(
@@ -48,10 +53,11 @@ async def running_worker(
     client: Client, engine: Engine, settings: Settings, *, task_queue: str | None = None
 ) -> AsyncIterator[Worker]:
     """A started worker with its shared HTTP client; both are shut down on exit."""
+    queue = task_queue or settings.task_queue
     async with shared_http_client() as http:
         worker = Worker(
             client,
-            task_queue=task_queue or settings.task_queue,
+            task_queue=queue,
             workflows=[PostLifecycle, PostUnpublish],
             activities=[
                 *lifecycle_activities(engine, http, settings.resolved_sandbox_url, settings),
@@ -59,21 +65,30 @@ async def running_worker(
             ],
             max_concurrent_activities=100,
             max_concurrent_local_activities=100,
-            graceful_shutdown_timeout=timedelta(seconds=10),
+            graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            interceptors=[AttemptLog()],
+        )
+        where = (
+            f"task queue {queue}, namespace {client.namespace}, Temporal at {client.service_client.config.target_host}"
         )
         async with worker:
-            yield worker
+            log.info("worker started: %s", where)
+            try:
+                yield worker
+            finally:
+                log.info("worker stopping: running activities get %.0f s to finish", SHUTDOWN_GRACE.total_seconds())
+        log.info("worker stopped: %s", where)
 
 
 async def run_worker(settings: Settings) -> None:
     from store.audit_chain import CheckpointPolicy, configure_checkpoints
     from store.engine import make_engine, migrate
-    from temporal_runtime import connect
+    from temporal_runtime import connect_checked
 
+    client = await connect_checked(settings)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     configure_checkpoints(CheckpointPolicy.of(settings))  # this process's audit writers sign with this key
-    client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -85,4 +100,7 @@ async def run_worker(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
+    from worker_log import configure_logging
+
+    configure_logging()
     asyncio.run(run_worker(Settings()))

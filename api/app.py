@@ -76,7 +76,7 @@ def create_standalone_app(settings: Settings) -> FastAPI:
     """For `postgate api`: connects to Temporal and the database at start-up."""
     from store.audit_chain import CheckpointPolicy, configure_checkpoints
     from store.engine import make_engine, migrate
-    from temporal_runtime import connect
+    from temporal_runtime import connect_checked
 
     engine = make_engine(settings.resolved_database_url)
 
@@ -84,7 +84,7 @@ def create_standalone_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)
         configure_checkpoints(CheckpointPolicy.of(settings))
-        client = await connect(settings)
+        client = await connect_checked(settings)  # refuses a namespace without the search attributes
         app.state.ctx = AppContext(settings=settings, engine=engine, client=client)
         yield
         engine.dispose()

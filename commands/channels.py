@@ -18,12 +18,20 @@ import typer
 
 channels_app = typer.Typer(help="Add, list, check, disable and enable channels; rotate the credential key.")
 
-ApiUrl = Annotated[str, typer.Option("--api-url", envvar="POSTGATE_API_URL", help="where the postgate API runs")]
+ApiUrl = Annotated[
+    str,
+    typer.Option(
+        "--api-url",
+        envvar="POSTGATE_API_URL",
+        help="where the postgate API runs",
+        show_default="http://POSTGATE_API_HOST:POSTGATE_API_PORT",
+    ),
+]
 TokenOption = Annotated[
     str, typer.Option("--token", envvar="POSTGATE_TOKEN", help="an admin's API token, pg_...", show_default=False)
 ]
 Workspace = Annotated[str, typer.Option("--workspace", "-w", envvar="POSTGATE_WORKSPACE", help="workspace id")]
-DEFAULT_API_URL = "http://127.0.0.1:8000"
+DEFAULT_API_URL = ""  # the API that this machine's settings serve (POSTGATE_API_HOST, POSTGATE_API_PORT)
 
 
 def auth_headers(token: str) -> dict[str, str]:
@@ -37,6 +45,10 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _call(api_url: str, token: str, method: str, path: str, body: Any = None, params: Any = None) -> Any:
+    if not api_url:
+        from settings import Settings
+
+        api_url = Settings().resolved_api_url
     try:
         with httpx.Client(base_url=api_url, timeout=30, headers=auth_headers(token)) as http:
             response = http.request(method, path, json=body, params=params)

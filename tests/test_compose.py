@@ -204,6 +204,8 @@ def test_postgate_services_are_configured_only_by_postgate_variables(
         assert services[name]["environment"]["POSTGATE_SANDBOX_URL"] == "http://sandbox:8010"
     assert services["api"]["environment"]["POSTGATE_API_HOST"] == "0.0.0.0"
     assert services["sandbox"]["environment"]["POSTGATE_SANDBOX_PORT"] == "8010"
+    # `postgate sandbox` listens on loopback unless told otherwise; the worker reaches it from another container.
+    assert services["sandbox"]["environment"]["POSTGATE_SANDBOX_HOST"] == "0.0.0.0"
     assert services["sandbox"]["environment"]["POSTGATE_DATA_DIR"] == "/data"
 
 
@@ -266,6 +268,18 @@ def test_search_attribute_job_registers_what_the_workflows_use(services: dict[st
         assert re.search(rf"\b{key.name}:{kind[key.indexed_value_type]}\b", script), (
             f"{key.name} is not registered as {key.indexed_value_type.name} by {SEARCH_ATTRIBUTE_JOB}"
         )
+
+
+def test_deploy_doc_registers_what_the_workflows_use() -> None:
+    """Following docs/deploy.md by hand registers every attribute, each with its own type."""
+    from workflows.search_attributes import ALL
+
+    doc = (REPO / "docs" / "deploy.md").read_text().replace("\\\n", " ")
+    registered = set()
+    for command in re.findall(r"temporal operator search-attribute create ([^\n]*)", doc):
+        [kind] = re.findall(r"--type (\w+)", command)  # the CLI takes one type per command
+        registered |= {(name, kind) for name in re.findall(r"--name (\w+)", command)}
+    assert registered == {(key.name, key.indexed_value_type.name.title()) for key in ALL}
 
 
 def test_images_are_pinned(services: dict[str, dict[str, Any]]) -> None:

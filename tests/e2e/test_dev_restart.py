@@ -145,3 +145,100 @@ def test_restart_while_scheduled_publishes_exactly_once(stack: DevStack) -> None
     assert datetime.fromisoformat(held[0]["created_at"]) >= publish_at
     assert [e["action"] for e in trail].count("published") == 1
     assert stack.stop() == 0
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is `pid`, from /proc."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue  # gone meanwhile
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie no one has reaped yet holds no port and runs nothing)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def hold_connections(stack: DevStack) -> list[httpx.Client]:
+    """Idle keep-alive connections to the API and the sandbox, as a browser or a script leaves them: when the
+    stack stops, the servers close them first, which leaves their ports in TIME-WAIT for a minute."""
+    held = []
+    for url in (f"{stack.api}/healthz", f"{stack.sandbox}/healthz"):
+        client = httpx.Client(timeout=5)
+        assert client.get(url).status_code == 200
+        held.append(client)
+    return held
+
+
+def test_after_a_hard_kill_its_temporal_dies_too_and_a_restart_comes_up_at_once(stack: DevStack) -> None:
+    stack.start()
+    assert stack.process is not None
+    [temporal] = children_of(stack.process.pid)
+    held = hold_connections(stack)
+
+    stack.process.kill()  # SIGKILL: postgate gets no chance to stop anything itself
+    stack.process.wait()
+    for _ in range(100):
+        if not alive(temporal):
+            break
+        time.sleep(0.1)
+    assert not alive(temporal), "the Temporal dev server outlived postgate"
+
+    stack.start()  # the same ports and data, at once
+    with httpx.Client(base_url=stack.api, timeout=30) as http:
+        assert http.get("/healthz").status_code == 200
+    assert stack.stop() == 0
+    for client in held:
+        client.close()
+
+
+def test_right_after_ctrl_c_a_restart_comes_up(stack: DevStack) -> None:
+    stack.start()
+    assert stack.process is not None
+    held = hold_connections(stack)
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=40) == 0
+    assert "stopped cleanly" in stack.log.read_text()
+
+    stack.start()
+    with httpx.Client(base_url=stack.api, timeout=30) as http:
+        assert http.get("/healthz").status_code == 200
+    assert stack.stop() == 0
+    for client in held:
+        client.close()
+
+
+def test_a_temporal_left_by_an_earlier_run_on_the_same_data_dir_is_stopped(stack: DevStack) -> None:
+    from settings import Settings
+    from temporal_runtime import dev_server_command
+
+    # As a run killed where children do not die with their parent leaves it: running, its pid on file.
+    data_dir = Path(stack.env["POSTGATE_DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(data_dir=data_dir, temporal_port=stack.temporal_port)
+    leftover = subprocess.Popen(
+        dev_server_command(settings, headless=True),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        (data_dir / "temporal.pid").write_text(f"{leftover.pid}\n")
+        stack.start()
+        leftover.wait(timeout=30)  # stopped by the new run
+        assert "left behind" in stack.log.read_text()
+        assert stack.stop() == 0
+    finally:
+        if leftover.poll() is None:
+            leftover.kill()
+            leftover.wait()
