@@ -351,3 +351,23 @@ class OidcSignIn(SQLModel, table=True):
     nonce: str = Field(max_length=128, repr=False)
     code_verifier: str = Field(max_length=128, repr=False)
     expires_at: datetime = _ts(nullable=False, index=True)  # type: ignore[assignment]
+
+
+class Invitation(SQLModel, table=True):
+    """An offer of a role in a workspace; a membership exists only once the invitee accepts it.
+
+    Addressed to an account id or to an e-mail address (which need not belong to an account yet): it is stored
+    alike either way, so the answer to the admin says nothing about which accounts exist."""
+
+    __tablename__ = "invitations"
+    id: str = Field(primary_key=True, max_length=32)  # random: an invitation's id cannot be guessed
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    user_id: str | None = Field(default=None, index=True, max_length=64)
+    email: str | None = Field(default=None, index=True, max_length=320)  # lower-cased, as users.email
+    role: str = Field(max_length=16)
+    invited_by: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    # pending | accepted | declined | revoked (an expired one stays pending and is refused by its time).
+    state: str = Field(default="pending", max_length=16)
+    decided_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
