@@ -52,7 +52,7 @@ class PublishActivities:
     @activity.defn(name=names.PUBLISH)
     async def publish(self, req: PublishRequest) -> Publication:
         key = idempotency_key(req.post_id, req.revision.number, req.channel_id)
-        channel, earlier = await asyncio.to_thread(self._load, req.channel_id, key)
+        channel, earlier = await asyncio.to_thread(self._load, req.workspace_id, req.channel_id, key)
         earlier = earlier or _published_by_earlier_attempt(key)
         if earlier is not None:
             # An earlier attempt published; make sure the record and the audit entry are there too.
@@ -84,9 +84,9 @@ class PublishActivities:
         await asyncio.to_thread(self._store, req, key, publication)
         return publication
 
-    def _load(self, channel_id: str, key: str) -> tuple[Channel, Publication | None]:
+    def _load(self, workspace_id: str, channel_id: str, key: str) -> tuple[Channel, Publication | None]:
         with transaction(self._engine) as session:
-            channel = get_channel(session, channel_id)
+            channel = get_channel(session, workspace_id, channel_id)
             if channel is None:
                 raise ApplicationError(f"channel {channel_id} no longer exists", non_retryable=True)
             return channel, find_publication(session, key)

@@ -201,8 +201,8 @@ def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: C
     """Check any text as a channel of this workspace would, without creating a post."""
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        channel = session.get(Channel, body.channel_id)
-        if channel is None or channel.workspace_id != workspace_id:
+        channel = session.get(Channel, {"workspace_id": workspace_id, "id": body.channel_id})
+        if channel is None:
             raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in this workspace")
         settings = brand_settings(session, workspace_id, body.channel_id)
     findings = [f.to_domain() for f in check_with(settings, body.text, media=body.media, sponsored=body.sponsored)]

@@ -93,7 +93,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
     conflict = ServiceError(409, "already_exists", f"channel '{body.id}' already exists; choose another id")
     try:
         with transaction(ctx.engine) as session:
-            if session.get(Channel, body.id) is not None:
+            if workspace_channel(session, workspace_id, body.id) is not None:
                 raise conflict
             channel = Channel(
                 id=body.id, workspace_id=workspace_id, platform=body.platform, **ChannelPublic.columns(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Dialect, ForeignKeyConstraint, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -78,9 +78,11 @@ class User(SQLModel, table=True):
 
 
 class Channel(SQLModel, table=True):
+    """A workspace's channel. Its id is the workspace's own choice: the key is (workspace_id, id)."""
+
     __tablename__ = "channels"
     id: str = Field(primary_key=True, max_length=64)
-    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True, index=True, max_length=64)
     name: str = Field(max_length=200)
     platform: str = Field(default="sandbox", max_length=32)
     max_length: int = 500
@@ -106,9 +108,14 @@ class Post(SQLModel, table=True):
     """A post and its status projection (written with each audit entry, in the same transaction)."""
 
     __tablename__ = "posts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "channel_id"], ["channels.workspace_id", "channels.id"], name="fk_posts_workspace_channel"
+        ),
+    )
     id: str = Field(primary_key=True, max_length=64)
     workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
-    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    channel_id: str = Field(max_length=64)  # a channel of the post's workspace (the key above)
     # JSON list of every channel the post targets (channel_id is the first).
     channel_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     author: str = Field(max_length=64)

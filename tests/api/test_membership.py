@@ -159,3 +159,34 @@ async def test_listing_posts_with_no_or_several_workspaces(api: httpx.AsyncClien
     assert (await api.post("/workspaces/globex/leave", headers=as_user("ed"))).status_code == 204
     assert (await api.get("/posts", headers=as_user("ed"))).status_code == 200
     assert TOKENS["ed"]
+
+
+async def test_channel_ids_are_each_workspaces_own(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    bootstrap_user("gil")
+    assert (
+        await api.post("/workspaces", json={"id": "globex", "name": "G"}, headers=as_user("gil"))
+    ).status_code == 201
+    same = {"id": "sbx", "name": "Globex sandbox", "max_length": 100}
+    r = await api.post("/workspaces/globex/channels", json=same, headers=as_user("gil"))
+    assert r.status_code == 201, r.text  # acme's channel "sbx" takes nothing from globex
+    assert (await api.post("/workspaces/globex/channels", json=same, headers=as_user("gil"))).status_code == 409
+    acme = (await api.get("/workspaces/acme/channels/sbx", headers=as_user("ada"))).json()
+    globex = (await api.get("/workspaces/globex/channels/sbx", headers=as_user("gil"))).json()
+    assert (acme["name"], acme["max_length"], globex["name"], globex["max_length"]) == (
+        "Sandbox",
+        280,
+        same["name"],
+        100,
+    )
+
+    # ed is only in acme: "sbx" is acme's. Once also in globex, the workspace must be named.
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "Hi"}, headers=as_user("ed"))
+    assert r.status_code == 201 and r.json()["workspace_id"] == "acme"
+    await join(api, "globex", "ed", "editor", admin="gil")
+    r = await api.post("/posts", json={"channel_id": "sbx", "text": "Hi"}, headers=as_user("ed"))
+    assert r.status_code == 422 and r.json()["error"] == "workspace_required"
+    r = await api.post(
+        "/posts", json={"workspace_id": "globex", "channel_id": "sbx", "text": "Hi"}, headers=as_user("ed")
+    )
+    assert r.status_code == 201 and r.json()["workspace_id"] == "globex"
