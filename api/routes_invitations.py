@@ -117,7 +117,9 @@ def invite(workspace_id: str, body: InvitationCreate, ctx: ContextDep, user: Cur
         return InvitationSent(**InvitationPublic.from_row(row).model_dump())
 
 
-@router.get("/workspaces/{workspace_id}/invitations", response_model=InvitationList, responses=error_responses(403))
+@router.get(
+    "/workspaces/{workspace_id}/invitations", response_model=InvitationList, responses=error_responses(403, 404)
+)
 def list_workspace_invitations(
     workspace_id: str, ctx: ContextDep, user: CurrentUser, limit: Limit = 100, cursor: Cursor = None
 ) -> InvitationList:
