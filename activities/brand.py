@@ -52,19 +52,19 @@ class BrandActivities:
     @activity.defn(name=names.CHECK_BRAND)
     async def check_brand(self, req: BrandCheckRequest) -> BrandCheckResult:
         if self._adapters is not None:
-            await self._read_limits(req.channel_ids or [req.channel_id])
+            await self._read_limits(req.workspace_id, req.channel_ids or [req.channel_id])
         return await asyncio.to_thread(self._check, req)
 
-    async def _read_limits(self, channel_ids: list[str]) -> None:
+    async def _read_limits(self, workspace_id: str, channel_ids: list[str]) -> None:
         now = datetime.now(UTC)
-        channels = await asyncio.to_thread(self._channels, channel_ids)
+        channels = await asyncio.to_thread(self._channels, workspace_id, channel_ids)
         for channel in channels:
             if limits_due(channel, now):
                 await read_platform_limits(self._adapters, self._engine, channel)  # type: ignore[arg-type]
 
-    def _channels(self, channel_ids: list[str]) -> list[Channel]:
+    def _channels(self, workspace_id: str, channel_ids: list[str]) -> list[Channel]:
         with transaction(self._engine) as session:
-            return [c for c in (get_channel(session, cid) for cid in channel_ids) if c is not None]
+            return [c for c in (get_channel(session, workspace_id, cid) for cid in channel_ids) if c is not None]
 
     def _check(self, req: BrandCheckRequest) -> BrandCheckResult:
         with transaction(self._engine) as session:
@@ -108,7 +108,9 @@ async def read_platform_limits(adapters: ChannelAdapters, engine: Engine, channe
 
     def store() -> None:
         with transaction(engine) as session:
-            store_platform_limits(session, channel.id, limits.model_dump_json(exclude_none=True), datetime.now(UTC))
+            store_platform_limits(
+                session, channel.workspace_id, channel.id, limits.model_dump_json(exclude_none=True), datetime.now(UTC)
+            )
 
     await asyncio.to_thread(store)
     return limits

@@ -134,7 +134,7 @@ class ChannelAccess:
         def write() -> bool:
             with transaction(self._engine) as session:
                 return replace_credentials_if_unchanged(
-                    session, self.channel.id, expected, ciphertext, key_id, tokens.expires_at
+                    session, self.channel, expected, ciphertext, key_id, tokens.expires_at
                 )
 
         if not await asyncio.to_thread(write):
@@ -160,14 +160,14 @@ class ChannelAccess:
 
     def _reload(self) -> Channel | None:
         with transaction(self._engine) as session:
-            return get_channel(session, self.channel.id)
+            return get_channel(session, self.channel.workspace_id, self.channel.id)
 
     async def _needs_reconnection(self, reason: str) -> ApplicationError:
         expected = self.channel.credentials
 
         def mark() -> bool:
             with transaction(self._engine) as session:
-                return mark_needs_reconnection_if_unchanged(session, self.channel.id, expected, reason)
+                return mark_needs_reconnection_if_unchanged(session, self.channel, expected, reason)
 
         await asyncio.to_thread(mark)
         return ApplicationError(

@@ -27,7 +27,7 @@ class MetricsActivities:
 
     @activity.defn(name=names.COLLECT_METRICS)
     async def collect_metrics(self, req: MetricsRequest) -> MetricsSnapshot:
-        channel = await asyncio.to_thread(self._channel, req.channel_id)
+        channel = await asyncio.to_thread(self._channel, req.record.workspace_id, req.channel_id)
         # A disabled channel still reports on what it published; one that needs reconnecting cannot.
         access = await ChannelAccess.open(self._adapters, self._engine, channel, publishing=False)
         metrics = await classified(access.call(lambda adapter: adapter.metrics(req.external_id)))
@@ -44,9 +44,9 @@ class MetricsActivities:
         await asyncio.to_thread(self._store, req, snapshot)
         return snapshot
 
-    def _channel(self, channel_id: str) -> Channel:
+    def _channel(self, workspace_id: str, channel_id: str) -> Channel:
         with transaction(self._engine) as session:
-            channel = get_channel(session, channel_id)
+            channel = get_channel(session, workspace_id, channel_id)
             if channel is None:
                 raise ApplicationError(f"channel {channel_id} no longer exists", non_retryable=True)
             return channel

@@ -89,7 +89,7 @@ class PublishActivities:
 
     def _load(self, req: PublishRequest, key: str) -> tuple[Channel, Publication | None, int]:
         with transaction(self._engine) as session:
-            channel = get_channel(session, req.channel_id)
+            channel = get_channel(session, req.workspace_id, req.channel_id)
             if channel is None:
                 raise ApplicationError(f"channel {req.channel_id} no longer exists", non_retryable=True)
             workspace = get_workspace(session, req.workspace_id)

@@ -21,6 +21,7 @@ from activities.channels import ChannelAdapters, classified
 from domain.lifecycle import TransitionRecord, UnpublishChannelRequest, UnpublishChannelResult
 from domain.status import PostStatus
 from store.engine import transaction
+from store.posts import get_post
 from store.publications import mark_unpublished, publications_of
 from store.records import record_transitions
 from store.tables import Channel, Post
@@ -48,7 +49,9 @@ class UnpublishActivities:
 
     def _load(self, req: UnpublishChannelRequest) -> tuple[Channel, bool]:
         with transaction(self._engine) as session:
-            channel = get_channel(session, req.channel_id)
+            # Channel ids are the workspace's own: the post says which workspace.
+            post = get_post(session, req.post_id)
+            channel = get_channel(session, post.workspace_id, req.channel_id) if post is not None else None
             if channel is None:
                 raise ApplicationError(f"channel {req.channel_id} no longer exists", non_retryable=True)
             rows = [r for r in publications_of(session, req.post_id) if r.channel_id == req.channel_id]

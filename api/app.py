@@ -16,6 +16,7 @@ from api.routes_audit import router as audit_router
 from api.routes_auth import router as auth_router
 from api.routes_brand import router as brand_router
 from api.routes_channels import router as channels_router
+from api.routes_invitations import router as invitations_router
 from api.routes_notifications import router as notifications_router
 from api.routes_oidc import router as oidc_router
 from api.routes_pause import router as pause_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(oidc_router)
     app.include_router(workspaces_router, responses=authenticated)
+    app.include_router(invitations_router, responses=authenticated)
     app.include_router(channels_router, responses=in_a_workspace)
     app.include_router(posts_router, responses=in_a_workspace)
     app.include_router(revisions_router, responses=in_a_workspace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,8 +18,10 @@ from brand.loading import canonical_files, files_from_yaml, files_from_zip
 from brand.workspace import check_with
 from domain.brand import Finding
 from domain.content import PostText
+from domain.status import AuditAction
 from platforms.base import MediaRef
 from store.brand_styles import add_style, brand_settings, get_style, style_files
+from store.config_audit import record_change
 from store.engine import transaction
 from store.tables import BrandStyle, Channel, Workspace
 
@@ -60,6 +63,13 @@ class BrandCheckAnswer(BaseModel):
 def _style_error(err: StyleError) -> ServiceError:
     details = [{"file": file, "problem": text} for file, text in err.problems]
     return ServiceError(422, "invalid_style", "the style cannot be used; fix the files listed in details", details)
+
+
+def _style_summary(row: BrandStyle | None) -> dict[str, Any] | None:
+    """What the trail keeps of a style: its version (a hash of its files, kept whole in brand_styles)."""
+    if row is None:
+        return None
+    return {"version": row.version, "names": row.names.split(","), "rule_count": row.rule_count}
 
 
 def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
@@ -124,8 +134,22 @@ async def upload_style(
         )
         workspace = session.get(Workspace, workspace_id)
         assert workspace is not None
+        before = (
+            _style_summary(get_style(session, workspace_id, workspace.style_version))
+            if workspace.style_version
+            else None
+        )
         workspace.style_version = style.version
         session.add(workspace)
+        record_change(
+            session,
+            workspace_id,
+            AuditAction.STYLE_CHANGED,
+            user.id,
+            subject="style",
+            before=before,
+            after=_style_summary(row),
+        )
     return _public(row, style.rule_ids)
 
 
@@ -157,8 +181,18 @@ def set_social_rules(
     with transaction(ctx.engine) as session:
         workspace = session.get(Workspace, workspace_id)
         assert workspace is not None
+        before = json.loads(workspace.social_rules or "{}")
         workspace.social_rules = rules.model_dump_json()
         session.add(workspace)
+        record_change(
+            session,
+            workspace_id,
+            AuditAction.SOCIAL_RULES_CHANGED,
+            user.id,
+            subject="social_rules",
+            before=before,
+            after=rules.model_dump(mode="json"),
+        )
     return rules
 
 
@@ -167,8 +201,8 @@ def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: C
     """Check any text as a channel of this workspace would, without creating a post."""
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        channel = session.get(Channel, body.channel_id)
-        if channel is None or channel.workspace_id != workspace_id:
+        channel = session.get(Channel, {"workspace_id": workspace_id, "id": body.channel_id})
+        if channel is None:
             raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in this workspace")
         settings = brand_settings(session, workspace_id, body.channel_id)
     findings = [f.to_domain() for f in check_with(settings, body.text, media=body.media, sponsored=body.sponsored)]

@@ -1,7 +1,8 @@
 """Channels of a workspace: their platform, settings and sealed credentials, state and a credentials check.
 
 Credentials go in (create, PUT, reconnect) and never come out: responses say only `has_credentials`.
-Changes need the admin role; any member may read. Another workspace's channel answers 404.
+Changes need the admin role; any member may read. Another workspace's channel answers 404. Every change is
+an entry in the workspace's audit chain, credentials only as a key id and fingerprint (store.config_audit).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from api.deps import Actor, ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.schemas import ChannelCheck, ChannelCreate, ChannelList, ChannelPublic, ChannelReconnect, ChannelSettings
 from api.service import ServiceError
+from domain.status import AuditAction
 from platforms.channel_settings import (
     LIVE_LIMITS,
     ConfigInvalid,
@@ -43,6 +46,7 @@ from store.channels import (
     store_platform_limits,
     workspace_channel,
 )
+from store.config_audit import channel_snapshot, record_change
 from store.credentials import CredentialError, KeyRing, keyring_for, open_channel, seal_channel
 from store.engine import transaction
 from store.tables import Channel
@@ -106,7 +110,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
     conflict = ServiceError(409, "already_exists", f"channel '{body.id}' already exists; choose another id")
     try:
         with transaction(ctx.engine) as session:
-            if session.get(Channel, body.id) is not None:
+            if workspace_channel(session, workspace_id, body.id) is not None:
                 raise conflict
             channel = Channel(
                 id=body.id, workspace_id=workspace_id, platform=body.platform, **ChannelPublic.columns(body)
@@ -115,6 +119,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
             if keyring is not None:
                 _set_credentials(channel, keyring, secrets)
             public = ChannelPublic.from_row(add_channel(session, channel))
+            _audit(session, channel, AuditAction.CHANNEL_CREATED, user, None)
     except IntegrityError as err:
         raise conflict from err
     return public
@@ -171,6 +176,7 @@ def update_channel(
             secrets = validate_credentials(channel.platform, body.credentials) if body.credentials is not None else None
         except ConfigInvalid as err:
             raise _invalid(err) from None
+        before = channel_snapshot(channel)
         for key, value in ChannelPublic.columns(body).items():
             setattr(channel, key, value)
         if settings is not None:
@@ -179,6 +185,7 @@ def update_channel(
         if secrets is not None:
             _set_credentials(channel, _keyring(ctx.settings), secrets)
         session.add(channel)
+        _audit(session, channel, AuditAction.CHANNEL_CHANGED, user, before)
         return ChannelPublic.from_row(channel)
 
 
@@ -224,13 +231,13 @@ async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user
                 limits = (await adapter.limits()).model_dump_json(exclude_none=True)
             except PlatformError as err:
                 return ChannelCheck(ok=False, account=account, error=type(err).__name__, message=str(err))
-            await asyncio.to_thread(_store_limits, ctx.engine, channel.id, limits)
+            await asyncio.to_thread(_store_limits, ctx.engine, channel.workspace_id, channel.id, limits)
     return ChannelCheck(ok=True, account=account)
 
 
-def _store_limits(engine: Engine, channel_id: str, limits: str) -> None:
+def _store_limits(engine: Engine, workspace_id: str, channel_id: str, limits: str) -> None:
     with transaction(engine) as session:
-        store_platform_limits(session, channel_id, limits, datetime.now(UTC))
+        store_platform_limits(session, workspace_id, channel_id, limits, datetime.now(UTC))
 
 
 @router.post(
@@ -247,9 +254,11 @@ def disable_channel(
         channel = workspace_channel(session, workspace_id, channel_id)
         if channel is None:
             raise _not_found(channel_id)
+        before = channel_snapshot(channel)
         channel.state = DISABLED
         channel.state_reason = (body.reason if body else "") or f"disabled by {user.id}"
         session.add(channel)
+        _audit(session, channel, AuditAction.CHANNEL_DISABLED, user, before)
         return ChannelPublic.from_row(channel)
 
 
@@ -271,8 +280,10 @@ def enable_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Cu
                 f"channel '{channel_id}' needs reconnecting ({channel.state_reason}); "
                 f"POST /workspaces/{workspace_id}/channels/{channel_id}/reconnect with new credentials",
             )
+        before = channel_snapshot(channel)
         channel.state, channel.state_reason = ACTIVE, None
         session.add(channel)
+        _audit(session, channel, AuditAction.CHANNEL_ENABLED, user, before)
         return ChannelPublic.from_row(channel)
 
 
@@ -294,12 +305,28 @@ def reconnect_channel(
             secrets = validate_credentials(channel.platform, body.credentials)
         except ConfigInvalid as err:
             raise _invalid(err) from None
+        before = channel_snapshot(channel)
         if secrets is not None:
             _set_credentials(channel, _keyring(ctx.settings), secrets)
         _forget_limits(channel)
         channel.state, channel.state_reason = ACTIVE, None
         session.add(channel)
+        _audit(session, channel, AuditAction.CHANNEL_RECONNECTED, user, before)
         return ChannelPublic.from_row(channel)
+
+
+def _audit(session: Session, channel: Channel, action: AuditAction, user: Actor, before: dict[str, Any] | None) -> None:
+    after = channel_snapshot(channel)
+    record_change(
+        session,
+        channel.workspace_id,
+        action,
+        user.id,
+        subject=f"channel:{channel.id}",
+        before=before,
+        after=after,
+        credentials_changed=(before or {}).get("credentials") != after["credentials"],
+    )
 
 
 def _json(value: Mapping[str, Any]) -> str:

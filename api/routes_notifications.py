@@ -20,6 +20,8 @@ from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
 from api.routes_workspaces import own_workspace
 from domain.notify import DeliveryStatus, Notification, NotificationKind, TargetKind
+from domain.status import AuditAction
+from store.config_audit import record_change, target_snapshot
 from store.engine import transaction
 from store.notifications import add_target, delete_target, get_target, targets
 from store.tables import NotificationTarget
@@ -140,6 +142,16 @@ def create_target(
     require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
         row = add_target(session, NotificationTarget(workspace_id=workspace_id, **body.model_dump(mode="json")))
+        after = target_snapshot(row)
+        record_change(
+            session,
+            workspace_id,
+            AuditAction.NOTIFICATION_TARGET_ADDED,
+            user.id,
+            subject=f"notification_target:{row.id}",
+            before=None,
+            after=after,
+        )
         return TargetPublic.from_row(row)
 
 
@@ -150,7 +162,17 @@ def remove_target(workspace_id: str, target_id: TargetId, ctx: ContextDep, user:
         target = get_target(session, workspace_id, target_id)
         if target is None:
             raise HTTPException(404, f"notification target {target_id} not found")
+        before = target_snapshot(target)
         delete_target(session, target)
+        record_change(
+            session,
+            workspace_id,
+            AuditAction.NOTIFICATION_TARGET_REMOVED,
+            user.id,
+            subject=f"notification_target:{target_id}",
+            before=before,
+            after=None,
+        )
 
 
 @router.post("/{target_id}/test", response_model=TestOutcome, responses=error_responses(403))

@@ -139,16 +139,21 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
     def make() -> Post:
         if body.workspace_id is not None:
             require_role(own_workspace(user, body.workspace_id), "editor")
+        # Without workspace_id the channels say where the post goes: the one workspace of yours that has them
+        # all (channel ids are each workspace's own, so several may).
+        candidates = [body.workspace_id] if body.workspace_id is not None else sorted(user.memberships)
         with transaction(ctx.engine) as session:
-            found = {channel_id: get_channel(session, channel_id) for channel_id in body.channel_ids}
-        # Without workspace_id the channels say where the post goes; another workspace's channel is unknown.
-        mine = [c.workspace_id for c in found.values() if c is not None and c.workspace_id in user.memberships]
-        workspace_id = body.workspace_id or (mine[0] if mine else None)
-        unknown = [c for c, row in found.items() if row is None or row.workspace_id != workspace_id]
-        if workspace_id is None or unknown:
+            fitting = [w for w in candidates if all(get_channel(session, w, c) for c in body.channel_ids)]
+        if len(fitting) > 1:
             raise ServiceError(
-                422, "unknown_channel", f"channel(s) {', '.join(repr(c) for c in unknown)} not in your workspace"
+                422,
+                "workspace_required",
+                f"your workspaces {', '.join(fitting)} all have these channels; add workspace_id",
             )
+        if not fitting:
+            names = ", ".join(repr(c) for c in body.channel_ids)
+            raise ServiceError(422, "unknown_channel", f"channel(s) {names} not in your workspace")
+        workspace_id = fitting[0]
         require_role(own_workspace(user, workspace_id), "editor")
         return create_draft(
             ctx.engine,

@@ -1,8 +1,9 @@
-"""Workspaces and their members; channels: routes_channels.
+"""Workspaces and their members; channels: routes_channels; invitations: routes_invitations.
 
 Accounts are global and belong to workspaces through memberships (one role each). Any authenticated
 user may create a workspace and becomes its admin; the very first account comes from
-`postgate admin create-user`.
+`postgate admin create-user`. An existing account joins a workspace only by accepting an invitation; a
+member may leave. Every change here is an entry in the workspace's audit chain (store.config_audit).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from api.pagination import Cursor, Limit, page
 from api.schemas import RoleChange, UserCreate, UserCreated, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
 from domain.approval import ApprovalPolicy
+from domain.status import AuditAction
 from store.accounts import (
     admin_count,
     get_membership,
@@ -32,6 +34,7 @@ from store.accounts import (
 )
 from store.accounts import create_user as create_account
 from store.authentication import issue_token
+from store.config_audit import record_change, workspace_settings
 from store.engine import transaction
 from store.tables import Workspace
 from store.workspaces import add_workspace, get_workspace
@@ -52,7 +55,7 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) 
         with transaction(ctx.engine) as session:
             if get_workspace(session, body.id) is not None:
                 raise _conflict(f"workspace '{body.id}'")
-            add_workspace(
+            workspace = add_workspace(
                 session,
                 Workspace(
                     id=body.id,
@@ -65,6 +68,15 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) 
                 ),
             )
             set_membership(session, user.id, body.id, "admin")
+            record_change(
+                session,
+                body.id,
+                AuditAction.WORKSPACE_CREATED,
+                user.id,
+                subject="workspace",
+                before=None,
+                after={**workspace_settings(workspace), "admin": user.id},
+            )
     except IntegrityError as err:
         raise _conflict(f"workspace '{body.id}'") from err
     return WorkspacePublic(**body.model_dump())
@@ -80,17 +92,34 @@ def create_user(workspace_id: str, body: UserCreate, ctx: ContextDep, user: Curr
     """Create an account that belongs to this workspace with a role. The answer holds its first API token,
     shown once: hand it over securely (the user can make their own and revoke this one)."""
     require_role(own_workspace(user, workspace_id), "admin")
+    # A taken id and a taken e-mail address answer alike, so this is no way to learn which e-mail has an account.
+    taken = ServiceError(
+        409,
+        "already_exists",
+        "this id or this e-mail address cannot be used for a new account; choose others, or invite an "
+        f"existing account with POST /workspaces/{workspace_id}/invitations",
+    )
     try:
         with transaction(ctx.engine) as session:
             if get_user(session, body.id) is not None:
-                raise _conflict(f"user '{body.id}'")
+                raise taken
             if body.email and user_by_email(session, body.email) is not None:
-                raise ServiceError(409, "already_exists", "another account has this e-mail address")
+                raise taken
             create_account(session, body.id, body.name, email=body.email, password=body.password)
             set_membership(session, body.id, workspace_id, body.role)
+            record_change(
+                session,
+                workspace_id,
+                AuditAction.MEMBER_JOINED,
+                user.id,
+                subject=f"member:{body.id}",
+                before=None,
+                after={"role": body.role},
+                how="account created by an admin",
+            )
             token, plain = issue_token(session, body.id, f"created by {user.id}", now=datetime.now(UTC))
     except IntegrityError as err:
-        raise _conflict(f"user '{body.id}'") from err
+        raise taken from err
     return UserCreated(
         id=body.id,
         workspace_id=workspace_id,
@@ -129,19 +158,50 @@ def _keep_an_admin(session: Session, workspace_id: str, user_id: str, new_role: 
         raise ServiceError(409, "last_admin", f"'{user_id}' is the workspace's only admin; make another admin first")
 
 
+def _not_member(workspace_id: str, user_id: str) -> HTTPException:
+    # The same answer whether or not an account with this id exists.
+    return HTTPException(
+        404,
+        f"'{user_id}' is not a member of '{workspace_id}'; invite an account with "
+        f"POST /workspaces/{workspace_id}/invitations",
+    )
+
+
 @router.put(
     "/workspaces/{workspace_id}/members/{user_id}", response_model=UserPublic, responses=error_responses(403, 404, 409)
 )
 def set_member(workspace_id: str, user_id: str, body: RoleChange, ctx: ContextDep, user: CurrentUser) -> UserPublic:
-    """Give an existing account a role here (adding it to the workspace if it is not a member yet)."""
+    """Change a member's role. Nobody becomes a member this way: invite them, and they accept."""
     require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
+        membership = get_membership(session, user_id, workspace_id)
         account = get_user(session, user_id)
-        if account is None:
-            raise HTTPException(404, f"no user '{user_id}'")
+        if membership is None or account is None:
+            raise _not_member(workspace_id, user_id)
+        before = membership.role
         _keep_an_admin(session, workspace_id, user_id, body.role)
-        set_membership(session, user_id, workspace_id, body.role)
+        if before != body.role:
+            set_membership(session, user_id, workspace_id, body.role)
+            record_change(
+                session,
+                workspace_id,
+                AuditAction.MEMBER_ROLE_CHANGED,
+                user.id,
+                subject=f"member:{user_id}",
+                before={"role": before},
+                after={"role": body.role},
+            )
     return UserPublic(id=user_id, workspace_id=workspace_id, name=account.name, role=body.role)
+
+
+def _leave(session: Session, workspace_id: str, user_id: str, actor: str, action: AuditAction) -> None:
+    membership = get_membership(session, user_id, workspace_id)
+    if membership is None:
+        raise _not_member(workspace_id, user_id)
+    _keep_an_admin(session, workspace_id, user_id, None)
+    role = membership.role
+    remove_membership(session, membership)
+    record_change(session, workspace_id, action, actor, subject=f"member:{user_id}", before={"role": role}, after=None)
 
 
 @router.delete(
@@ -151,11 +211,15 @@ def remove_member(workspace_id: str, user_id: str, ctx: ContextDep, user: Curren
     """Take the account out of the workspace (the account and its history stay)."""
     require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
-        membership = get_membership(session, user_id, workspace_id)
-        if membership is None:
-            raise HTTPException(404, f"'{user_id}' is not a member of '{workspace_id}'")
-        _keep_an_admin(session, workspace_id, user_id, None)
-        remove_membership(session, membership)
+        _leave(session, workspace_id, user_id, user.id, AuditAction.MEMBER_REMOVED)
+
+
+@router.post("/workspaces/{workspace_id}/leave", status_code=204, responses=error_responses(404, 409))
+def leave_workspace(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> None:
+    """Leave the workspace, whatever your role; its only admin must first make another admin (409)."""
+    own_workspace(user, workspace_id)
+    with transaction(ctx.engine) as session:
+        _leave(session, workspace_id, user.id, user.id, AuditAction.MEMBER_LEFT)
 
 
 @router.put(
@@ -167,8 +231,18 @@ def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep
     with transaction(ctx.engine) as session:
         workspace = get_workspace(session, workspace_id)
         assert workspace is not None
+        before = json.loads(workspace.approval_policy) if workspace.approval_policy else None
         workspace.approval_policy = body.model_dump_json()
         session.add(workspace)
+        record_change(
+            session,
+            workspace_id,
+            AuditAction.APPROVAL_POLICY_CHANGED,
+            user.id,
+            subject="approval_policy",
+            before=before,
+            after=body.model_dump(mode="json"),
+        )
     return body
 
 

@@ -19,11 +19,13 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from store.tables import ApiToken
+    from store.tables import ApiToken, Workspace
 
 admin_app = typer.Typer(help="Create accounts and API tokens directly in the database.", no_args_is_help=True)
 
 ROLE_HELP = "admin, editor, approver, auditor or viewer"
+# Who the audit trail names for a change made here: an operator at the database, not an API account.
+OPERATOR = "operator:postgate-admin"
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # as the API's ids
 
 
@@ -51,7 +53,7 @@ def create_account(
     token_days: int | None = None,
 ) -> CreatedAccount:
     """A new account, its membership (creating the workspace if missing) and a first API token."""
-    from store.accounts import ROLES, create_user, get_user, set_membership, user_by_email
+    from store.accounts import ROLES, create_user, get_user, user_by_email
     from store.engine import transaction
     from store.tables import Workspace
     from store.workspaces import add_workspace, get_workspace
@@ -70,11 +72,68 @@ def create_account(
         create_user(session, user_id, name, email=email, password=password)
         if workspace_id is not None:
             if get_workspace(session, workspace_id) is None:
-                add_workspace(session, Workspace(id=workspace_id, name=workspace_id))
+                workspace = add_workspace(session, Workspace(id=workspace_id, name=workspace_id))
+                _record_workspace_created(session, workspace)
                 created_workspace = True
-            set_membership(session, user_id, workspace_id, role)
+            _join(session, workspace_id, user_id, role)
         row, plain = _issue(session, user_id, "created by postgate admin", token_days)
     return CreatedAccount(user_id, plain, row.expires_at, created_workspace)
+
+
+def _record_workspace_created(session: Session, workspace: Workspace) -> None:
+    from domain.status import AuditAction
+    from store.config_audit import record_change, workspace_settings
+
+    record_change(
+        session,
+        workspace.id,
+        AuditAction.WORKSPACE_CREATED,
+        OPERATOR,
+        subject="workspace",
+        before=None,
+        after=workspace_settings(workspace),
+    )
+
+
+def _join(session: Session, workspace_id: str, user_id: str, role: str) -> bool:
+    """Make the user a member with this role (audited); False when they already had it."""
+    from domain.status import AuditAction
+    from store.accounts import get_membership, set_membership
+    from store.config_audit import record_change
+
+    current = get_membership(session, user_id, workspace_id)
+    before = current.role if current is not None else None
+    if before == role:
+        return False
+    set_membership(session, user_id, workspace_id, role)
+    record_change(
+        session,
+        workspace_id,
+        AuditAction.MEMBER_JOINED if before is None else AuditAction.MEMBER_ROLE_CHANGED,
+        OPERATOR,
+        subject=f"member:{user_id}",
+        before=None if before is None else {"role": before},
+        after={"role": role},
+        how="postgate admin (operator, without an invitation)",
+    )
+    return True
+
+
+def add_member(engine: Engine, workspace_id: str, user_id: str, role: str) -> bool:
+    """An operator makes an existing account a member of an existing workspace without an invitation (the
+    way in for the first members of a workspace, and for tests); audited. False if nothing changed."""
+    from store.accounts import ROLES, get_user
+    from store.engine import transaction
+    from store.workspaces import get_workspace
+
+    if role not in ROLES:
+        raise AccountError(f"'{role}' is not a role; use {ROLE_HELP}")
+    with transaction(engine) as session:
+        if get_user(session, user_id) is None:
+            raise AccountError(f"no user '{user_id}'; `postgate admin create-user` makes one")
+        if get_workspace(session, workspace_id) is None:
+            raise AccountError(f"no workspace '{workspace_id}'")
+        return _join(session, workspace_id, user_id, role)
 
 
 def _issue(session: Session, user_id: str, name: str, days: int | None) -> tuple[ApiToken, str]:
@@ -171,3 +230,21 @@ def create_token_command(
         raise typer.Exit(1) from None
     typer.echo(f"API token for '{user_id}' (shown once, expires {row.expires_at:%Y-%m-%d}):", err=True)
     typer.echo(plain)
+
+
+@admin_app.command("add-member")
+def add_member_command(
+    user_id: Annotated[str, typer.Option("--id", help="the existing account's id")],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="an existing workspace")],
+    role: Annotated[str, typer.Option("--role", help=f"role in the workspace: {ROLE_HELP}")],
+) -> None:
+    """Make an existing account a member (or change its role) without an invitation: for operators, who
+    can reach the database anyway. The change is in the workspace's audit trail. Over the API, admins invite
+    (POST /workspaces/{id}/invitations) and the invitee accepts."""
+    try:
+        changed = add_member(_engine(), workspace, user_id, role)
+    except AccountError as err:
+        typer.echo(f"postgate: {err}", err=True)
+        raise typer.Exit(1) from None
+    done = f"'{user_id}' is {role} of workspace '{workspace}'"
+    typer.echo(done if changed else f"{done} already; nothing changed", err=True)

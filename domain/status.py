@@ -70,6 +70,26 @@ class AuditAction(StrEnum):
     RESUME_HELD = "resume_held"
     WORKSPACE_PAUSED = "workspace_paused"
     WORKSPACE_RESUMED = "workspace_resumed"
+    # Configuration: who may do what, and what is checked (store.config_audit writes these).
+    WORKSPACE_CREATED = "workspace_created"
+    MEMBER_INVITED = "member_invited"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_DECLINED = "invitation_declined"
+    MEMBER_JOINED = "member_joined"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_REMOVED = "member_removed"
+    MEMBER_LEFT = "member_left"
+    APPROVAL_POLICY_CHANGED = "approval_policy_changed"
+    CHANNEL_CREATED = "channel_created"
+    CHANNEL_CHANGED = "channel_changed"
+    CHANNEL_DISABLED = "channel_disabled"
+    CHANNEL_ENABLED = "channel_enabled"
+    CHANNEL_RECONNECTED = "channel_reconnected"
+    CHANNEL_CREDENTIALS_RESEALED = "channel_credentials_resealed"
+    STYLE_CHANGED = "style_changed"
+    SOCIAL_RULES_CHANGED = "social_rules_changed"
+    NOTIFICATION_TARGET_ADDED = "notification_target_added"
+    NOTIFICATION_TARGET_REMOVED = "notification_target_removed"
 
 
 class ResumePolicy(StrEnum):

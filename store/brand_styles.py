@@ -67,7 +67,7 @@ def style_files(row: BrandStyle) -> dict[str, bytes]:
 
 def brand_settings(session: Session, workspace_id: str, channel_id: str) -> BrandSettings:
     workspace = session.get(Workspace, workspace_id)
-    channel = session.get(Channel, channel_id)
+    channel = session.get(Channel, {"workspace_id": workspace_id, "id": channel_id})
     if workspace is None or channel is None:
         raise LookupError(f"workspace {workspace_id} or channel {channel_id} does not exist")
     files = None

@@ -37,18 +37,17 @@ def channel_page(session: Session, workspace_id: str, limit: int, after: str | N
 
 def workspace_channel(session: Session, workspace_id: str, channel_id: str) -> Channel | None:
     """The channel if it belongs to the workspace; another workspace's channel is None, like a missing one."""
-    channel = session.get(Channel, channel_id)
-    return channel if channel is not None and channel.workspace_id == workspace_id else None
+    return session.get(Channel, {"workspace_id": workspace_id, "id": channel_id})
 
 
-def _unchanged(channel_id: str, expected: str | None) -> list[Any]:
+def _unchanged(channel: Channel, expected: str | None) -> list[Any]:
     same = col(Channel.credentials).is_(None) if expected is None else col(Channel.credentials) == expected
-    return [col(Channel.id) == channel_id, same]
+    return [col(Channel.workspace_id) == channel.workspace_id, col(Channel.id) == channel.id, same]
 
 
 def replace_credentials_if_unchanged(
     session: Session,
-    channel_id: str,
+    channel: Channel,
     expected: str | None,
     ciphertext: str,
     key_id: str,
@@ -57,23 +56,25 @@ def replace_credentials_if_unchanged(
     """Store refreshed credentials unless the row's credentials changed since `expected` was read."""
     result = session.execute(
         update(Channel)
-        .where(*_unchanged(channel_id, expected))
+        .where(*_unchanged(channel, expected))
         .values(credentials=ciphertext, credentials_key_id=key_id, token_expires_at=expires_at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def mark_needs_reconnection_if_unchanged(session: Session, channel_id: str, expected: str | None, reason: str) -> bool:
+def mark_needs_reconnection_if_unchanged(session: Session, channel: Channel, expected: str | None, reason: str) -> bool:
     result = session.execute(
         update(Channel)
-        .where(*_unchanged(channel_id, expected))
+        .where(*_unchanged(channel, expected))
         .values(state=NEEDS_RECONNECTION, state_reason=reason[:2000])
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def store_platform_limits(session: Session, channel_id: str, limits_json: str, at: datetime) -> None:
+def store_platform_limits(session: Session, workspace_id: str, channel_id: str, limits_json: str, at: datetime) -> None:
     """Keep what the channel's platform reported about its limits, and when."""
     session.execute(
-        update(Channel).where(col(Channel.id) == channel_id).values(platform_limits=limits_json, platform_limits_at=at)
+        update(Channel)
+        .where(col(Channel.workspace_id) == workspace_id, col(Channel.id) == channel_id)
+        .values(platform_limits=limits_json, platform_limits_at=at)
     )

@@ -188,17 +188,32 @@ def open_channel(channel: Channel, keyring: KeyRing) -> Secrets | None:
     return keyring.open(channel.id, channel.credentials, channel.credentials_key_id)
 
 
-def rotate(session: Session, keyring: KeyRing) -> int:
+def rotate(session: Session, keyring: KeyRing, *, actor: str = "operator:rotate-key") -> int:
     """Re-seal, under the current key, every channel sealed with another; returns how many changed.
 
     Fails before changing anything visible if one channel cannot be opened (the caller's transaction rolls
-    back), so a rotation never leaves some channels unreadable.
+    back), so a rotation never leaves some channels unreadable. Each channel's workspace trail records the
+    new key id and fingerprint (never the value).
     """
+    from domain.status import AuditAction
+    from store.config_audit import credentials_fingerprint, record_change
+
     stale = session.exec(
         select(Channel).where(col(Channel.credentials).is_not(None), Channel.credentials_key_id != keyring.current)
     ).all()
     for channel in stale:
+        before = credentials_fingerprint(channel)
         seal_channel(channel, keyring, open_channel(channel, keyring))
         session.add(channel)
+        record_change(
+            session,
+            channel.workspace_id,
+            AuditAction.CHANNEL_CREDENTIALS_RESEALED,
+            actor,
+            subject=f"channel:{channel.id}",
+            before={"credentials": before},
+            after={"credentials": credentials_fingerprint(channel)},
+            credentials_changed=False,  # the same secrets under another key
+        )
     session.flush()
     return len(stale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Dialect, ForeignKeyConstraint, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -85,9 +85,11 @@ class User(SQLModel, table=True):
 
 
 class Channel(SQLModel, table=True):
+    """A workspace's channel. Its id is the workspace's own choice: the key is (workspace_id, id)."""
+
     __tablename__ = "channels"
     id: str = Field(primary_key=True, max_length=64)
-    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", primary_key=True, index=True, max_length=64)
     name: str = Field(max_length=200)
     platform: str = Field(default="sandbox", max_length=32)
     max_length: int = 500
@@ -117,9 +119,14 @@ class Post(SQLModel, table=True):
     """A post and its status projection (written with each audit entry, in the same transaction)."""
 
     __tablename__ = "posts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "channel_id"], ["channels.workspace_id", "channels.id"], name="fk_posts_workspace_channel"
+        ),
+    )
     id: str = Field(primary_key=True, max_length=64)
     workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
-    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    channel_id: str = Field(max_length=64)  # a channel of the post's workspace (the key above)
     # JSON list of every channel the post targets (channel_id is the first).
     channel_ids: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     author: str = Field(max_length=64)
@@ -365,3 +372,23 @@ class OidcSignIn(SQLModel, table=True):
     nonce: str = Field(max_length=128, repr=False)
     code_verifier: str = Field(max_length=128, repr=False)
     expires_at: datetime = _ts(nullable=False, index=True)  # type: ignore[assignment]
+
+
+class Invitation(SQLModel, table=True):
+    """An offer of a role in a workspace; a membership exists only once the invitee accepts it.
+
+    Addressed to an account id or to an e-mail address (which need not belong to an account yet): it is stored
+    alike either way, so the answer to the admin says nothing about which accounts exist."""
+
+    __tablename__ = "invitations"
+    id: str = Field(primary_key=True, max_length=32)  # random: an invitation's id cannot be guessed
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    user_id: str | None = Field(default=None, index=True, max_length=64)
+    email: str | None = Field(default=None, index=True, max_length=320)  # lower-cased, as users.email
+    role: str = Field(max_length=16)
+    invited_by: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _ts(nullable=False)  # type: ignore[assignment]
+    # pending | accepted | declined | revoked (an expired one stays pending and is refused by its time).
+    state: str = Field(default="pending", max_length=16)
+    decided_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]

@@ -24,8 +24,9 @@ def add_channel(session: Session, channel: Channel) -> Channel:
     return channel
 
 
-def get_channel(session: Session, channel_id: str) -> Channel | None:
-    return session.get(Channel, channel_id)
+def get_channel(session: Session, workspace_id: str, channel_id: str) -> Channel | None:
+    """The workspace's channel with this id: channel ids are the workspace's own (another may use the same)."""
+    return session.get(Channel, {"workspace_id": workspace_id, "id": channel_id})
 
 
 def channels(session: Session, workspace_id: str) -> list[Channel]:
@@ -44,7 +45,7 @@ def approval_policy(session: Session, workspace_id: str, channel_ids: list[str])
     )
     policies: list[ApprovalPolicy] = []
     for channel_id in channel_ids:
-        channel = session.get(Channel, channel_id)
+        channel = get_channel(session, workspace_id, channel_id)
         policy = (
             ApprovalPolicy.model_validate_json(channel.approval_policy)
             if channel is not None and channel.approval_policy

@@ -50,6 +50,17 @@ async def add_user(http: httpx.AsyncClient, ws: str, user_id: str, role: str, ad
     return r.json()
 
 
+async def join(http: httpx.AsyncClient, ws: str, user_id: str, role: str, admin: str = "ada") -> dict:
+    """An existing account joins the workspace the only way the API allows: its admin invites, it accepts."""
+    r = await http.post(
+        f"/workspaces/{ws}/invitations", json={"user_id": user_id, "role": role}, headers=as_user(admin)
+    )
+    assert r.status_code == 202, r.text
+    r = await http.post(f"/me/invitations/{r.json()['id']}/accept", headers=as_user(user_id))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 async def setup_workspace(http: httpx.AsyncClient, ws: str = "acme", prefix: str = "") -> None:
     """Workspace `ws` with admin {prefix}ada, editor {prefix}ed, approver {prefix}ann, channel {prefix}sbx."""
     admin = f"{prefix}ada"

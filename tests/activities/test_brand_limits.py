@@ -178,7 +178,7 @@ async def test_the_instances_own_limits_drive_the_check_and_are_stored(
     # Read once, kept on the channel for the next checks (and shown by the API).
     assert route.call_count == 1
     with transaction(db) as session:
-        channel = get_channel(session, "masto")
+        channel = get_channel(session, "acme", "masto")
         assert channel is not None and channel.platform_limits is not None
         assert json.loads(channel.platform_limits)["max_length"] == 1000
 

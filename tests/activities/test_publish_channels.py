@@ -97,7 +97,7 @@ def add(
 
 def stored(db: Engine, channel_id: str) -> Channel:
     with transaction(db) as session:
-        channel = get_channel(session, channel_id)
+        channel = get_channel(session, "acme", channel_id)
         assert channel is not None
         return channel
 

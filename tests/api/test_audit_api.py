@@ -28,6 +28,11 @@ from store.records import record_workspace_event
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 AUDIT = "/workspaces/acme/audit"
+# The configuration entries the `http` fixture leaves in acme's chain before any post: the workspace, its
+# members ed and ann, its channel, its auditor aud. The post entries follow from index SETUP + 1.
+SETUP_ACTIONS = ["workspace_created", "member_joined", "member_joined", "channel_created", "member_joined"]
+SETUP = len(SETUP_ACTIONS)
+CHAIN = list(range(1, SETUP + 7))
 
 
 @pytest.fixture
@@ -72,7 +77,8 @@ async def entries(http: httpx.AsyncClient, **params: str | int) -> list[dict]:
 
 async def test_filters(http: httpx.AsyncClient, trail: dict[str, str]) -> None:
     everything = await entries(http)
-    assert [e["chain_index"] for e in everything] == [1, 2, 3, 4, 5, 6]
+    assert [e["chain_index"] for e in everything] == CHAIN
+    assert [e["action"] for e in everything[:SETUP]] == SETUP_ACTIONS
     assert {e["workspace_id"] for e in everything} == {"acme"}
     assert [e["action"] for e in await entries(http, post_id=trail["first"])] == ["created", "draft_revised"]
     assert [e["post_id"] for e in await entries(http, actor="ada", action="created")] == [trail["second"]]
@@ -96,7 +102,7 @@ async def test_cursor_pagination(http: httpx.AsyncClient, trail: dict[str, str])
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert seen == [1, 2, 3, 4, 5, 6]
+    assert seen == CHAIN
 
     created = (await http.get(AUDIT, params={"limit": 2, "action": "created"}, headers=as_user("aud"))).json()
     rest = await entries(http, action="created", cursor=created["next_cursor"])
@@ -128,7 +134,7 @@ async def test_jsonl_export_carries_the_chain(http: httpx.AsyncClient, trail: di
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
     assert "attachment" in r.headers["content-disposition"]
     rows = [json.loads(line) for line in r.text.splitlines()]
-    assert [row["chain_index"] for row in rows] == [1, 2, 3, 4, 5, 6]
+    assert [row["chain_index"] for row in rows] == CHAIN
     assert chain_holds(rows)
     rows[1]["actor"] = "mallory"
     assert not chain_holds(rows)
@@ -140,7 +146,7 @@ async def test_jsonl_export_carries_the_chain(http: httpx.AsyncClient, trail: di
 async def test_csv_export(http: httpx.AsyncClient, trail: dict[str, str]) -> None:
     r = await http.get(f"{AUDIT}/export", params={"format": "csv", "actor": "ada"}, headers=as_user("aud"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.text)))[SETUP:]
     assert [row["action"] for row in rows] == ["created", "workspace_paused", "workspace_resumed"]
     assert {"chain_index", "prev_hash", "hash"} <= set(rows[0])
     assert json.loads(rows[1]["detail"]) == {"reason": "drill"}
@@ -154,26 +160,29 @@ async def test_verify_and_checkpoint(http: httpx.AsyncClient, trail: dict[str, s
     assert report == {
         "workspace_id": "acme",
         "ok": True,
-        "checked": 6,
+        "checked": SETUP + 6,
         "first_broken": None,
         "checkpoints_verified": 0,
     }
     assert (await http.post(f"{AUDIT}/checkpoints", headers=as_user("aud"))).status_code == 403
     signed = await http.post(f"{AUDIT}/checkpoints", headers=as_user("ada"))
     assert signed.status_code == 201, signed.text
-    assert signed.json()["chain_index"] == 6 and signed.json()["key_id"].startswith("ed25519:")
+    assert signed.json()["chain_index"] == SETUP + 6 and signed.json()["key_id"].startswith("ed25519:")
     assert (await http.get(f"{AUDIT}/verify", headers=as_user("aud"))).json()["checkpoints_verified"] == 1
 
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit_entries SET actor = 'mallory' WHERE chain_index = 2"))
+        conn.execute(
+            sa.text("UPDATE audit_entries SET actor = 'mallory' WHERE workspace_id = 'acme' AND chain_index = :i"),
+            {"i": SETUP + 2},
+        )
     report = (await http.get(f"{AUDIT}/verify", headers=as_user("aud"))).json()
-    assert report["ok"] is False and report["checked"] == 1
+    assert report["ok"] is False and report["checked"] == SETUP + 1
     broken = report["first_broken"]
-    assert (broken["chain_index"], broken["post_id"], broken["action"]) == (2, trail["second"], "created")
+    assert (broken["chain_index"], broken["post_id"], broken["action"]) == (SETUP + 2, trail["second"], "created")
     assert "edited" in broken["problem"]
     refused = await http.post(f"{AUDIT}/checkpoints", headers=as_user("ada"))
     assert refused.status_code == 409 and refused.json()["error"] == "chain_broken"
-    assert refused.json()["details"]["first_broken"]["chain_index"] == 2
+    assert refused.json()["details"]["first_broken"]["chain_index"] == SETUP + 2
 
 
 async def test_an_auditor_reads_and_changes_nothing(http: httpx.AsyncClient, trail: dict[str, str]) -> None:
@@ -216,4 +225,4 @@ async def test_another_workspace_sees_nothing(http: httpx.AsyncClient, trail: di
     ):
         assert r.status_code == 404 and r.json()["error"] == "not_found"
     theirs = (await http.get("/workspaces/globex/audit", headers=stranger)).json()["entries"]
-    assert [e["action"] for e in theirs] == ["created"]
+    assert [e["action"] for e in theirs] == [*SETUP_ACTIONS[:4], "created"]

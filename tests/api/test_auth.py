@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from api_client import ACCOUNTS, TOKENS, add_user, as_user, bootstrap_user, setup_workspace
+from api_client import ACCOUNTS, TOKENS, add_user, as_user, bootstrap_user, join, setup_workspace
 from store.accounts import get_user
 from store.authentication import issue_token
 from store.engine import transaction
@@ -140,9 +140,8 @@ async def test_creating_a_workspace_needs_an_account_and_makes_you_its_admin(api
 async def test_one_account_in_two_workspaces(api: httpx.AsyncClient) -> None:
     await setup_workspace(api)
     await setup_workspace(api, "globex", prefix="g-")
-    # globex's admin makes acme's editor an approver there.
-    r = await api.put("/workspaces/globex/members/ed", json={"role": "approver"}, headers=as_user("g-ada"))
-    assert r.status_code == 200, r.text
+    # globex's admin invites acme's editor as an approver there, and ed accepts.
+    await join(api, "globex", "ed", "approver", admin="g-ada")
     me = (await api.get("/me", headers=as_user("ed"))).json()
     assert me["memberships"] == [
         {"workspace_id": "acme", "role": "editor"},

@@ -53,12 +53,25 @@ PERSONAL: dict[Route, str] = {
     ("DELETE", "/me/tokens/{token_id}"): "the caller's own tokens (another's id is 404, test_auth)",
     ("POST", "/auth/logout"): "the caller's own session",
     ("POST", "/workspaces"): "any account may create a workspace and becomes its admin",
+    ("GET", "/me/invitations"): "the caller's own invitations",
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/accept",
+    ): "the caller's own invitations (another's: 404, test_membership)",
+    (
+        "POST",
+        "/me/invitations/{invitation_id}/decline",
+    ): "the caller's own invitations (another's: 404, test_membership)",
+    ("POST", "/workspaces/{workspace_id}/leave"): "the caller's own membership (a non-member: 404, test_membership)",
 }
 WORKSPACE: dict[Route, Rule] = {
     ("POST", "/workspaces/{workspace_id}/users"): Rule(roles=(), json={"id": "newbie", "name": "N", "role": "viewer"}),
     ("GET", "/workspaces/{workspace_id}/users"): ANY_MEMBER,
     ("PUT", "/workspaces/{workspace_id}/members/{user_id}"): Rule(roles=(), json={"role": "viewer"}),
     ("DELETE", "/workspaces/{workspace_id}/members/{user_id}"): ADMIN,
+    ("POST", "/workspaces/{workspace_id}/invitations"): Rule(roles=(), json={"user_id": "someone", "role": "viewer"}),
+    ("GET", "/workspaces/{workspace_id}/invitations"): ADMIN,
+    ("DELETE", "/workspaces/{workspace_id}/invitations/{invitation_id}"): ADMIN,
     ("PUT", "/workspaces/{workspace_id}/approval-policy"): Rule(
         roles=(), json={"steps": [{"name": "review", "roles": ["approver"]}]}
     ),
@@ -164,7 +177,9 @@ async def _objects(api: httpx.AsyncClient) -> dict[str, str]:
     style = await api.put(
         "/workspaces/acme/style", content=STYLE, headers={**admin, "content-type": "application/yaml"}
     )
+    invitation = await api.post("/workspaces/acme/invitations", json={"user_id": "x", "role": "viewer"}, headers=admin)
     assert post.status_code == target.status_code == 201 and style.status_code == 200, (post.text, target.text)
+    assert invitation.status_code == 202, invitation.text
     return {
         "workspace_id": "acme",
         "post_id": post.json()["id"],
@@ -173,6 +188,7 @@ async def _objects(api: httpx.AsyncClient) -> dict[str, str]:
         "user_id": "ed",
         "number": "1",
         "token_id": TOKENS["ed"].split("_")[1],
+        "invitation_id": invitation.json()["id"],
     }
 
 

@@ -84,7 +84,7 @@ def no_secret_in(response: httpx.Response) -> httpx.Response:
 
 def stored(engine: Engine, channel_id: str) -> Channel:
     with transaction(engine) as session:
-        channel = session.get(Channel, channel_id)
+        channel = session.get(Channel, {"workspace_id": "acme", "id": channel_id})
         assert channel is not None
         return channel
 
@@ -215,7 +215,7 @@ async def test_reconnecting_replaces_credentials_and_the_check_uses_them(
     assert check["ok"] is False and check["error"] == "AuthExpired" and "invalid" in check["message"]
 
     with transaction(engine) as session:
-        row = session.get(Channel, "masto")
+        row = session.get(Channel, {"workspace_id": "acme", "id": "masto"})
         assert row is not None
         row.state, row.state_reason = "needs_reconnection", "mastodon refused the credentials"
         session.add(row)

@@ -95,7 +95,7 @@ async def test_rotate_key_reseals_every_channel_under_the_new_key(
 
     assert code == 0 and "1 channel(s) re-encrypted under key 'new'" in out
     with transaction(engine) as session:
-        channel = session.get(Channel, "masto")
+        channel = session.get(Channel, {"workspace_id": "acme", "id": "masto"})
         assert channel is not None and channel.credentials_key_id == "new"
     assert open_channel(channel, keyring_from(f"new={new}", "new", tmp_path)) == {"access_token": "cli-secret-token"}
 

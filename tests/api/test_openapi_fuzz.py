@@ -135,6 +135,9 @@ async def _seed(http: httpx.AsyncClient) -> dict[str, list[Any]]:
     assert target.status_code == 201, target.text
     r = await http.put("/workspaces/acme/style", content=STYLE, headers={**ada, "content-type": "application/yaml"})
     assert r.status_code == 200, r.text
+    # An invitation the fuzzer (ada) may accept, decline or revoke.
+    invitation = await http.post("/workspaces/acme/invitations", json={"user_id": "ada", "role": "viewer"}, headers=ada)
+    assert invitation.status_code == 202, invitation.text
     return {
         "workspace_id": ["acme"],
         "post_id": [draft.json()["id"], submitted["id"]],
@@ -145,6 +148,7 @@ async def _seed(http: httpx.AsyncClient) -> dict[str, list[Any]]:
         "token_id": [spare.json()["id"]],
         "target_id": [target.json()["id"]],
         "number": [1],
+        "invitation_id": [invitation.json()["id"]],
     }
 
 

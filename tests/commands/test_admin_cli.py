@@ -59,3 +59,27 @@ def test_create_token_for_a_lost_one(engine: Engine) -> None:
         _, row = authenticate_token(session, done.stdout.strip(), now=datetime.now(UTC))
     assert (row.expires_at - row.created_at).days == 7
     assert runner.invoke(admin_app, ["create-token", "--id", "nobody"]).exit_code == 1
+
+
+def test_add_member_is_the_operators_way_in_and_is_audited(engine: Engine) -> None:
+    from sqlmodel import select
+
+    from store.tables import AuditEntry
+
+    assert runner.invoke(admin_app, ["create-user", "--id", "ada", "--name", "Ada", "-w", "acme"]).exit_code == 0
+    assert runner.invoke(admin_app, ["create-user", "--id", "ed", "--name", "Ed"]).exit_code == 0
+
+    done = runner.invoke(admin_app, ["add-member", "--id", "ed", "-w", "acme", "--role", "editor"])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(admin_app, ["add-member", "--id", "ed", "-w", "acme", "--role", "editor"])
+    assert again.exit_code == 0 and "nothing changed" in again.stderr
+    missing = runner.invoke(admin_app, ["add-member", "--id", "nobody", "-w", "acme", "--role", "editor"])
+    assert missing.exit_code == 1 and "no user 'nobody'" in missing.stderr
+    with transaction(engine) as session:
+        assert memberships_of(session, "ed") == {"acme": "editor"}
+        trail = session.exec(select(AuditEntry).where(AuditEntry.workspace_id == "acme")).all()
+    assert [(e.action, e.actor) for e in trail] == [
+        ("workspace_created", "operator:postgate-admin"),
+        ("member_joined", "operator:postgate-admin"),  # ada
+        ("member_joined", "operator:postgate-admin"),  # ed
+    ]

@@ -54,7 +54,7 @@ def add(engine: Engine, keyring: KeyRing, channel_id: str, secrets: dict | None 
 
 def stored(engine: Engine, channel_id: str) -> Channel:
     with transaction(engine) as session:
-        channel = get_channel(session, channel_id)
+        channel = get_channel(session, "acme", channel_id)
         assert channel is not None
         return channel
 

@@ -223,7 +223,7 @@ def set_platform(engine: Engine, platform: str) -> None:
     from store.tables import Channel
 
     with transaction(engine) as session:
-        channel = session.get(Channel, "sbx")
+        channel = session.get(Channel, {"workspace_id": "acme", "id": "sbx"})
         assert channel is not None
         channel.platform = platform
         session.add(channel)

@@ -10,7 +10,7 @@ from alembic import op
 import store.tables
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
