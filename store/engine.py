@@ -50,17 +50,23 @@ class ForeignKeysBroken(RuntimeError):
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent).
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    run_migrations(engine, "upgrade", "head")
+
+
+def run_migrations(engine: Engine, action: str, revision: str) -> None:
+    """Alembic's upgrade or downgrade to `revision`.
 
     On SQLite, foreign-key enforcement is off while migrations rebuild tables (a parent table cannot be
     dropped and renamed back otherwise: the SQLite and Alembic batch-mode recipe), and every key is checked
     before the migration commits."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    run = getattr(command, action)
     if engine.dialect.name != "sqlite":
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            run(config, revision)
         return
     with engine.connect() as connection:
         # Outside a transaction, where SQLite honours it (the driver begins one only before DML).
@@ -69,7 +75,7 @@ def migrate(engine: Engine) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                run(config, revision)
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise ForeignKeysBroken(f"the migration would break foreign keys: {broken[:5]}")

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -37,7 +35,7 @@ from store.authentication import (
     sha256_hex,
     verify_password,
 )
-from store.engine import MIGRATIONS, transaction
+from store.engine import run_migrations, transaction
 from store.tables import Workspace
 from store.workspaces import add_workspace
 
@@ -46,11 +44,7 @@ NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def alembic(engine: Engine, action: str, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, action)(config, revision)
+    run_migrations(engine, action, revision)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -30,7 +28,7 @@ from store.audit_chain import (
     verify_chain,
 )
 from store.audit_signing import load_or_create_signing_key, sign
-from store.engine import MIGRATIONS, transaction
+from store.engine import run_migrations, transaction
 from store.records import record_transitions, record_workspace_event
 from store.tables import AuditChainHead, AuditCheckpoint, AuditEntry, UTCDateTime
 
@@ -340,11 +338,7 @@ def test_concurrent_writers_produce_one_gapless_chain(db: Engine, key_file: Path
 
 
 def upgrade(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    run_migrations(engine, "upgrade", revision)
 
 
 def test_the_migration_chains_existing_entries(bare_db: Engine, key_file: Path) -> None:

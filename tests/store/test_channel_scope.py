@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from store.engine import MIGRATIONS, migrate, transaction
+from store.engine import migrate, run_migrations, transaction
 from store.tables import Channel
 from store.workspaces import add_channel, get_channel
 
@@ -19,11 +17,7 @@ NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    run_migrations(engine, "upgrade", revision)
 
 
 def test_the_migration_keeps_channels_and_posts_and_scopes_ids(bare_db: Engine) -> None:
