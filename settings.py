@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         default="", description="Ed25519 key signing audit checkpoints; empty = audit-signing.key in data_dir"
     )
     audit_checkpoint_every: int = Field(default=100, ge=1, description="sign a checkpoint every N audit entries")
+    brand_rule_timeout: float = Field(
+        default=0.25, gt=0, le=60, description="seconds one style rule may take on one text; over it is a finding"
+    )
+    brand_check_timeout: float = Field(
+        default=2.0, gt=0, le=60, description="seconds all rules together may take on one text (per channel)"
+    )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
     smtp_port: int = 25
     smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.brand import BrandActivities
+from activities.brand import BrandActivities, brand_budget
 from activities.channels import ChannelAdapters, shared_http_client
 from activities.metrics import MetricsActivities
 from activities.notify import NotifyActivities
@@ -30,7 +30,7 @@ def lifecycle_activities(
     adapters = ChannelAdapters(http, sandbox_url, settings=settings)
     records = RecordActivities(engine)
     return [
-        BrandActivities(engine).check_brand,
+        BrandActivities(engine, brand_budget(settings) if settings else None).check_brand,
         records.record_transitions,
         records.store_revision,
         PublishActivities(engine, adapters).publish,

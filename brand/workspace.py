@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from brand.engine import SocialRules, check, compile_style
+from brand.engine import Budget, SocialRules, check, compile_style
 from brand.findings import Finding
 from brand.social import ClaimRule, MediaLike
 
@@ -46,13 +46,14 @@ def check_for_channel(
     counts_as: str | None = None,
     media: Sequence[MediaLike] = (),
     sponsored: bool = False,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     """Every finding for `text` on this channel (compiled styles are cached by version)."""
     style = compile_style({p: t.encode("utf-8") for p, t in style_files.items()}) if style_files else None
     rules = social_rules_for(
         social_rules, channel_overrides, banned_words=banned_words, max_length=max_length, counts_as=counts_as
     )
-    return check(text, style, rules, platform=counts_as or "channel", media=media, sponsored=sponsored)
+    return check(text, style, rules, platform=counts_as or "channel", media=media, sponsored=sponsored, budget=budget)
 
 
 class ChannelBrandSettings(Protocol):
@@ -67,7 +68,12 @@ class ChannelBrandSettings(Protocol):
 
 
 def check_with(
-    settings: ChannelBrandSettings, text: str, *, media: Sequence[MediaLike] = (), sponsored: bool = False
+    settings: ChannelBrandSettings,
+    text: str,
+    *,
+    media: Sequence[MediaLike] = (),
+    sponsored: bool = False,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     return check_for_channel(
         text,
@@ -79,4 +85,5 @@ def check_with(
         counts_as=settings.counts_as,
         media=media,
         sponsored=sponsored,
+        budget=budget,
     )
