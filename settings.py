@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from platforms.outbound import OutboundPolicy
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
         default="", description="Ed25519 key signing audit checkpoints; empty = audit-signing.key in data_dir"
     )
     audit_checkpoint_every: int = Field(default=100, ge=1, description="sign a checkpoint every N audit entries")
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="networks and hosts postgate may connect to although they are loopback, private, link-local "
+        "or metadata: CIDRs, addresses or host names, each optionally with :port, comma-separated",
+    )
     brand_rule_timeout: float = Field(
         default=0.25, gt=0, le=60, description="seconds one style rule may take on one text; over it is a finding"
     )
@@ -77,6 +85,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"'{value}' is not a comma-separated list of seconds, e.g. 3600,86400") from err
         return value
 
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _parse_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        from platforms.outbound import parse_entry
+
+        for entry in value:
+            parse_entry(entry)  # its ValueError says what is wrong with the entry
+        return value
+
     @field_validator("followup_offsets")
     @classmethod
     def _check_offsets(cls, value: list[int]) -> list[int]:
@@ -95,6 +119,13 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_sandbox_url(self) -> str:
         return self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @cached_property
+    def outbound_policy(self) -> OutboundPolicy:
+        """What outbound clients may reach: `outbound_allow`, plus the configured sandbox (the operator's own)."""
+        from platforms.outbound import policy_of
+
+        return policy_of(self.outbound_allow, self.resolved_sandbox_url)
 
     @cached_property
     def resolved_temporal_address(self) -> str:

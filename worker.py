@@ -43,7 +43,7 @@ async def running_worker(
     client: Client, engine: Engine, settings: Settings, *, task_queue: str | None = None
 ) -> AsyncIterator[Worker]:
     """A started worker with its shared HTTP client; both are shut down on exit."""
-    async with shared_http_client() as http:
+    async with shared_http_client(settings.outbound_policy) as http:
         worker = Worker(
             client,
             task_queue=task_queue or settings.task_queue,
