@@ -66,7 +66,8 @@ def api() -> None:
     from api.app import create_standalone_app
 
     settings = _settings()
-    uvicorn.run(create_standalone_app(settings), host=settings.api_host, port=settings.api_port)
+    # proxy_headers off: X-Forwarded-For is believed only from POSTGATE_TRUSTED_PROXIES (api/client_address.py).
+    uvicorn.run(create_standalone_app(settings), host=settings.api_host, port=settings.api_port, proxy_headers=False)
 
 
 @app.command()

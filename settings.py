@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
         description="networks and hosts postgate may connect to although they are loopback, private, link-local "
         "or metadata: CIDRs, addresses or host names, each optionally with :port, comma-separated",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="reverse proxies whose X-Forwarded-For names the caller (CIDRs, comma-separated); "
+        "empty = the socket peer is the caller",
+    )
     brand_rule_timeout: float = Field(
         default=0.25, gt=0, le=60, description="seconds one style rule may take on one text; over it is a finding"
     )
@@ -83,6 +89,21 @@ class Settings(BaseSettings):
                 return [int(part) for part in text.split(",") if part.strip()]
             except ValueError as err:
                 raise ValueError(f"'{value}' is not a comma-separated list of seconds, e.g. 3600,86400") from err
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        from api.client_address import parse_networks
+
+        parse_networks(value)
         return value
 
     @field_validator("outbound_allow", mode="before")
@@ -119,6 +140,12 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_sandbox_url(self) -> str:
         return self.sandbox_url or f"http://127.0.0.1:{self.sandbox_port}"
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        from api.client_address import parse_networks
+
+        return parse_networks(self.trusted_proxies)
 
     @cached_property
     def outbound_policy(self) -> OutboundPolicy:
