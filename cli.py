@@ -88,7 +88,8 @@ def api() -> None:
         asyncio.run(connect_checked(settings))
     except SearchAttributesMissing as err:
         _refuse_unready_temporal(err)
-    uvicorn.run(create_standalone_app(settings), host=settings.api_host, port=settings.api_port)
+    # proxy_headers off: X-Forwarded-For is believed only from POSTGATE_TRUSTED_PROXIES (api/client_address.py).
+    uvicorn.run(create_standalone_app(settings), host=settings.api_host, port=settings.api_port, proxy_headers=False)
 
 
 @app.command()

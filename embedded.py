@@ -34,7 +34,9 @@ class QuietServer(uvicorn.Server):
 
 
 def http_server(app: object, host: str, port: int) -> QuietServer:
-    return QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))  # type: ignore[arg-type]
+    # proxy_headers off: X-Forwarded-For is believed only from POSTGATE_TRUSTED_PROXIES (api/client_address.py).
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False)  # type: ignore[arg-type]
+    return QuietServer(config)
 
 
 async def _wait_for_temporal(settings: Settings, process: subprocess.Popen[bytes] | None) -> Client:

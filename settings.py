@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from platforms.outbound import OutboundPolicy
 
 
 class Settings(BaseSettings):
@@ -49,6 +53,22 @@ class Settings(BaseSettings):
         default="", description="Ed25519 key signing audit checkpoints; empty = audit-signing.key in data_dir"
     )
     audit_checkpoint_every: int = Field(default=100, ge=1, description="sign a checkpoint every N audit entries")
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="networks and hosts postgate may connect to although they are loopback, private, link-local "
+        "or metadata: CIDRs, addresses or host names, each optionally with :port, comma-separated",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="reverse proxies whose X-Forwarded-For names the caller (CIDRs, comma-separated); "
+        "empty = the socket peer is the caller",
+    )
+    brand_rule_timeout: float = Field(
+        default=0.25, gt=0, le=60, description="seconds one style rule may take on one text; over it is a finding"
+    )
+    brand_check_timeout: float = Field(
+        default=2.0, gt=0, le=60, description="seconds all rules together may take on one text (per channel)"
+    )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
     smtp_port: int = 25
     smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")
@@ -72,6 +92,37 @@ class Settings(BaseSettings):
                 return [int(part) for part in text.split(",") if part.strip()]
             except ValueError as err:
                 raise ValueError(f"'{value}' is not a comma-separated list of seconds, e.g. 3600,86400") from err
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        from api.client_address import parse_networks
+
+        parse_networks(value)
+        return value
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _parse_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        from platforms.outbound import parse_entry
+
+        for entry in value:
+            parse_entry(entry)  # its ValueError says what is wrong with the entry
         return value
 
     @field_validator("followup_offsets")
@@ -100,6 +151,19 @@ class Settings(BaseSettings):
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.api_port}"
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        from api.client_address import parse_networks
+
+        return parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def outbound_policy(self) -> OutboundPolicy:
+        """What outbound clients may reach: `outbound_allow`, plus the configured sandbox (the operator's own)."""
+        from platforms.outbound import policy_of
+
+        return policy_of(self.outbound_allow, self.resolved_sandbox_url)
 
     @cached_property
     def resolved_temporal_address(self) -> str:

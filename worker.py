@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.brand import BrandActivities
+from activities.brand import BrandActivities, brand_budget
 from activities.channels import ChannelAdapters, shared_http_client
 from activities.metrics import MetricsActivities
 from activities.notify import NotifyActivities
@@ -38,7 +38,7 @@ def lifecycle_activities(
     records = RecordActivities(engine)
     unpublishing = UnpublishActivities(engine, adapters)
     return [
-        BrandActivities(engine, adapters).check_brand,
+        BrandActivities(engine, adapters, brand_budget(settings) if settings else None).check_brand,
         records.record_transitions,
         records.store_revision,
         PublishActivities(engine, adapters).publish,
@@ -54,7 +54,7 @@ async def running_worker(
 ) -> AsyncIterator[Worker]:
     """A started worker with its shared HTTP client; both are shut down on exit."""
     queue = task_queue or settings.task_queue
-    async with shared_http_client() as http:
+    async with shared_http_client(settings.outbound_policy) as http:
         worker = Worker(
             client,
             task_queue=queue,

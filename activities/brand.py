@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
@@ -20,6 +21,7 @@ from activities import names
 from activities.channel_access import ChannelAccess
 from activities.channels import ChannelAdapters
 from activities.publish import media_refs
+from brand.engine import Budget
 from brand.workspace import check_with
 from domain.lifecycle import BrandCheckRequest, BrandCheckResult
 from domain.status import PostStatus
@@ -44,10 +46,20 @@ def limits_due(channel: Channel, now: datetime) -> bool:
     return channel.platform_limits is None or read is None or now - read > LIMITS_MAX_AGE
 
 
+if TYPE_CHECKING:
+    from settings import Settings
+
+
+def brand_budget(settings: Settings) -> Budget:
+    return Budget(rule_seconds=settings.brand_rule_timeout, check_seconds=settings.brand_check_timeout)
+
+
 class BrandActivities:
-    def __init__(self, engine: Engine, adapters: ChannelAdapters | None = None) -> None:
+    def __init__(self, engine: Engine, adapters: ChannelAdapters | None = None, budget: Budget | None = None) -> None:
         self._engine = engine
         self._adapters = adapters
+        # A rule over its budget is a finding, not an exception: nothing here can time out and be retried.
+        self._budget = budget
 
     @activity.defn(name=names.CHECK_BRAND)
     async def check_brand(self, req: BrandCheckRequest) -> BrandCheckResult:
@@ -78,7 +90,7 @@ class BrandActivities:
                 media = media_refs(req.revision.variant_for(channel_id).media)
                 findings += [
                     f.to_domain().model_copy(update={"channel_id": channel_id})
-                    for f in check_with(settings, text, media=media)
+                    for f in check_with(settings, text, media=media, budget=self._budget)
                 ]
             blocking = any(f.blocks_approval for f in findings)
             status = PostStatus.CHANGES_NEEDED if blocking else PostStatus.AWAITING_APPROVAL

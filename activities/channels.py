@@ -18,6 +18,7 @@ from activities.channel_limits import PlatformLimits
 from platforms.base import PlatformAdapter
 from platforms.channel_settings import SPECS, ConfigInvalid, build_adapter
 from platforms.errors import AmbiguousPublish, AuthExpired, PlatformError, RateLimited, RejectedByPlatform
+from platforms.outbound import OutboundPolicy, guarded_client
 from store.channels import settings_of
 from store.credentials import CredentialError, KeyRing, keyring_for
 from store.tables import Channel
@@ -135,8 +136,9 @@ async def classified(call: Awaitable[T], *, reconciles_by_key: bool = True) -> T
 
 
 @asynccontextmanager
-async def shared_http_client() -> AsyncIterator[httpx.AsyncClient]:
+async def shared_http_client(policy: OutboundPolicy) -> AsyncIterator[httpx.AsyncClient]:
+    """The worker's one client; it reaches only what `policy` allows (platforms/outbound.py)."""
     timeout = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+    async with guarded_client(policy, timeout=timeout, limits=limits) as client:
         yield client

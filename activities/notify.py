@@ -29,10 +29,13 @@ from activities import names
 from domain.notify import Delivery, DeliveryStatus, Notification, NotifyResult, TargetKind
 from platforms import webhook
 from platforms.http_errors import scrub
+from platforms.outbound import UNREACHABLE, is_refused
 from settings import Settings
+from store.credentials import CredentialError, keyring_for
 from store.engine import transaction
 from store.notifications import outcomes, record_outcome, targets
 from store.tables import NotificationTarget
+from store.target_secrets import target_secret
 
 WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 SMTP_TIMEOUT_S = 30.0
@@ -80,7 +83,12 @@ class NotificationSender:
     async def _webhook(self, target: NotificationTarget, notification: Notification) -> Attempt:
         # Only the host goes into messages: webhook URLs often carry a token in their path.
         where = f"webhook at {urlsplit(target.url or '').hostname or '?'}"
-        if not target.url or not target.secret:
+        try:
+            # Sealed at rest (store/target_secrets.py); opened only to sign this request.
+            secret = target_secret(target, keyring_for(self._settings))
+        except CredentialError as err:
+            return Attempt(sent=False, error=f"{where}: {err}")
+        if not target.url or not secret:
             return Attempt(sent=False, error=f"{where} has no url or secret; delete it and add it again")
         now = datetime.now(UTC)
         payload = {
@@ -94,16 +102,20 @@ class NotificationSender:
         headers = {
             "Content-Type": "application/json",
             webhook.TIMESTAMP_HEADER: timestamp,
-            webhook.SIGNATURE_HEADER: webhook.sign(target.secret, timestamp, body),
+            webhook.SIGNATURE_HEADER: webhook.sign(secret, timestamp, body),
         }
         try:
             response = await self._http.post(target.url, content=body, headers=headers, timeout=WEBHOOK_TIMEOUT)
+        except httpx.ConnectError as exc:
+            # The same words for a closed port, a filtered one and an address postgate may not reach; only the
+            # last is final (platforms/outbound.py).
+            return Attempt(sent=False, error=f"{where}: {UNREACHABLE}", retryable=not is_refused(exc))
         except httpx.TransportError as exc:
             return Attempt(sent=False, error=f"{where} could not be reached ({type(exc).__name__})", retryable=True)
         status = response.status_code
         if 200 <= status < 300:
             return Attempt(sent=True)
-        answer = scrub(response.text.strip()[:200], (target.secret, target.url))
+        answer = scrub(response.text.strip()[:200], (secret, target.url))
         error = f"{where} answered HTTP {status}" + (f": {answer}" if answer else "")
         # 408 and 429 say "not now" rather than "never"; every other 3xx/4xx will be refused again.
         return Attempt(sent=False, error=error, retryable=status >= 500 or status in (408, 429))

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from api.client_address import client_address
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ContextDep, CurrentUser
 from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
@@ -129,17 +130,15 @@ def delete_token(token_id: str, ctx: ContextDep, user: CurrentUser) -> None:
         revoke_token(session, token, now=datetime.now(UTC))
 
 
-def _client_ip(request: Request) -> str:
-    # Behind a reverse proxy, run uvicorn with --proxy-headers so this is the caller, not the proxy.
-    return request.client.host if request.client else "unknown"
-
-
 @router.post("/auth/login", response_model=LoginAnswer, responses=error_responses(401, 413, 422, 429))
 def login(body: LoginBody, request: Request, response: Response, ctx: ContextDep) -> LoginAnswer:
     """Log in with e-mail and password: sets an HttpOnly session cookie and answers the CSRF token.
 
-    After 5 failed attempts for one e-mail, or from one address, within 15 minutes: 429 with Retry-After."""
-    email, ip, now = normalise_email(body.email), _client_ip(request), datetime.now(UTC)
+    Failures slow down the same e-mail from the same address only (the real user elsewhere is not locked
+    out): after 3, each try waits twice as long as the last (1 s, 2 s, 4 s ... up to 15 minutes), answered
+    429 with Retry-After. The address is the caller's, or what POSTGATE_TRUSTED_PROXIES say it is."""
+    ip = client_address(request, ctx.settings.trusted_proxy_networks)
+    email, now = normalise_email(body.email), datetime.now(UTC)
     opened = None
     with transaction(ctx.engine) as session:
         wait = login_retry_after(session, email, ip, now=now)
@@ -148,7 +147,7 @@ def login(body: LoginBody, request: Request, response: Response, ctx: ContextDep
             if verify_password(user, body.password) and user is not None and not user.disabled:
                 if needs_rehash(user):
                     set_password(session, user, body.password)
-                clear_login_failures(session, email)
+                clear_login_failures(session, email, ip)
                 opened = open_session(session, user.id, now=now)
             else:
                 # Committed with the transaction, unlike anything raised inside it.

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 
+from activities.brand import brand_budget
 from api.deps import ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
 from brand.engine import SocialRules, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
+from brand.probe import probe_style
 from brand.workspace import check_with
 from domain.brand import Finding
 from domain.content import PostText
@@ -118,6 +120,9 @@ async def upload_style(
             raise ServiceError(415, "unsupported_media_type", "send application/zip or application/yaml")
         canonical = canonical_files(files)
         style = compile_style(canonical)
+        slow = probe_style(style)  # a pattern that backtracks catastrophically is refused here, by name
+        if slow:
+            raise StyleError(slow)
     except StyleError as err:
         raise _style_error(err) from err
     except UnicodeDecodeError as err:
@@ -205,7 +210,12 @@ def check_text(workspace_id: str, body: BrandCheckBody, ctx: ContextDep, user: C
         if channel is None:
             raise ServiceError(422, "unknown_channel", f"channel '{body.channel_id}' is not in this workspace")
         settings = brand_settings(session, workspace_id, body.channel_id)
-    findings = [f.to_domain() for f in check_with(settings, body.text, media=body.media, sponsored=body.sponsored)]
+    findings = [
+        f.to_domain()
+        for f in check_with(
+            settings, body.text, media=body.media, sponsored=body.sponsored, budget=brand_budget(ctx.settings)
+        )
+    ]
     return BrandCheckAnswer(
         style_version=settings.style_version, blocking=any(f.blocks_approval for f in findings), findings=findings
     )

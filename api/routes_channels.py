@@ -36,6 +36,7 @@ from platforms.channel_settings import (
     validate_settings,
 )
 from platforms.errors import PlatformError
+from platforms.outbound import OutboundPolicy, guarded_client, refused_url
 from settings import Settings
 from store.channels import (
     ACTIVE,
@@ -64,6 +65,19 @@ def _invalid(err: ConfigInvalid) -> RequestValidationError:
     return RequestValidationError(
         [{"loc": ("body", *e["loc"]), "msg": e["msg"], "type": e["type"]} for e in err.errors]
     )
+
+
+def _refuse_unreachable(settings: Mapping[str, Any], policy: OutboundPolicy) -> None:
+    """A base URL at a literal loopback/private/metadata address is refused now (host names when used)."""
+    errors = [
+        {"loc": ("body", "settings", key), "msg": problem, "type": "value_error"}
+        for key, value in settings.items()
+        if isinstance(value, str)
+        and value.startswith(("http://", "https://"))
+        and (problem := refused_url(value, policy)) is not None
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _keyring(settings: Settings) -> KeyRing:
@@ -106,6 +120,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
         secrets = validate_credentials(body.platform, body.credentials)
     except ConfigInvalid as err:
         raise _invalid(err) from None
+    _refuse_unreachable(settings, ctx.settings.outbound_policy)
     keyring = _keyring(ctx.settings) if secrets is not None else None
     conflict = ServiceError(409, "already_exists", f"channel '{body.id}' already exists; choose another id")
     try:
@@ -176,6 +191,8 @@ def update_channel(
             secrets = validate_credentials(channel.platform, body.credentials) if body.credentials is not None else None
         except ConfigInvalid as err:
             raise _invalid(err) from None
+        if settings is not None:
+            _refuse_unreachable(settings, ctx.settings.outbound_policy)
         before = channel_snapshot(channel)
         for key, value in ChannelPublic.columns(body).items():
             setattr(channel, key, value)
@@ -208,7 +225,7 @@ async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user
         secrets = open_channel(channel, _keyring(ctx.settings)) if channel.credentials is not None else None
     except CredentialError as err:
         return ChannelCheck(ok=False, error="CredentialsUnreadable", message=str(err))
-    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT) as http:
+    async with guarded_client(ctx.settings.outbound_policy, timeout=CHECK_TIMEOUT) as http:
         try:
             adapter = build_adapter(
                 http,

@@ -10,8 +10,8 @@ from email.headerregistry import Address
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from fastapi import APIRouter, Body, HTTPException, Path
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from activities.notify import NotificationSender
@@ -19,9 +19,13 @@ from api.deps import ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
 from api.routes_workspaces import own_workspace
+from api.service import ServiceError
 from domain.notify import DeliveryStatus, Notification, NotificationKind, TargetKind
 from domain.status import AuditAction
+from platforms.outbound import guarded_client, refused_url
+from settings import Settings
 from store.config_audit import record_change, target_snapshot
+from store.credentials import CredentialError, KeyRing, keyring_for
 from store.engine import transaction
 from store.notifications import add_target, delete_target, get_target, targets
 from store.tables import NotificationTarget
@@ -97,7 +101,7 @@ class TargetPublic(BaseModel):
             kind=TargetKind(row.kind),
             url=row.url,
             address=row.address,
-            secret_hint=f"****{row.secret[-4:]}" if row.secret else None,
+            secret_hint=f"****{row.secret_hint}" if row.secret_hint else None,
             enabled=row.enabled,
             created_at=row.created_at,
         )
@@ -108,6 +112,13 @@ class TestOutcome(BaseModel):
     status: Literal[DeliveryStatus.SENT, DeliveryStatus.FAILED]
     error: str | None = None
     retryable: bool = Field(default=False, description="the failure may pass by itself (a 5xx, a timeout)")
+
+
+def _keyring(settings: Settings) -> KeyRing:
+    try:
+        return keyring_for(settings)
+    except CredentialError as err:
+        raise ServiceError(503, "credential_keys_unavailable", str(err)) from None
 
 
 def _target(ctx: ContextDep, workspace_id: str, target_id: int) -> NotificationTarget:
@@ -140,9 +151,15 @@ def create_target(
 ) -> TargetPublic:
     """Add a webhook (signed with the secret) or an e-mail address; every notification of the workspace goes to it."""
     require_role(own_workspace(user, workspace_id), "admin")
+    if isinstance(body, WebhookTargetCreate) and (problem := refused_url(body.url, ctx.settings.outbound_policy)):
+        raise RequestValidationError([{"loc": ("body", "webhook", "url"), "msg": problem, "type": "value_error"}])
+    fields = body.model_dump(mode="json")
+    secret = fields.pop("secret", None)
+    keyring = _keyring(ctx.settings) if secret is not None else None
     with transaction(ctx.engine) as session:
-        row = add_target(session, NotificationTarget(workspace_id=workspace_id, **body.model_dump(mode="json")))
-        after = target_snapshot(row)
+        row = add_target(
+            session, NotificationTarget(workspace_id=workspace_id, **fields), secret=secret, keyring=keyring
+        )
         record_change(
             session,
             workspace_id,
@@ -150,7 +167,7 @@ def create_target(
             user.id,
             subject=f"notification_target:{row.id}",
             before=None,
-            after=after,
+            after=target_snapshot(row),
         )
         return TargetPublic.from_row(row)
 
@@ -190,7 +207,8 @@ async def test_target(workspace_id: str, target_id: TargetId, ctx: ContextDep, u
         # Tests are never recorded, so each one goes out.
         dedupe_key=f"test/{target_id}/{uuid.uuid4().hex}",
     )
-    async with httpx.AsyncClient() as http:
+    # Guarded like the worker's client: a target's test must not become a probe of postgate's network.
+    async with guarded_client(ctx.settings.outbound_policy) as http:
         attempt = await NotificationSender(http, ctx.settings).deliver(target, notification)
     return TestOutcome(
         target_id=target_id,

@@ -8,11 +8,9 @@ Tengo scripts, so it yields no replacement (the action is still reported).
 
 from __future__ import annotations
 
-import regex
-
 from brand.definitions import ActionDefinition
 from brand.findings import Action
-from brand.patterns import PatternError, compile_pattern, expand_template
+from brand.patterns import PatternError, UserPattern, compile_pattern, expand_template
 
 EDIT_OPERATIONS = {"regex": 2, "trim_right": 1, "trim_left": 1, "trim": 1, "truncate": 1, "split": 2}
 
@@ -26,7 +24,7 @@ class Fix:
         self.name = definition.name if definition else ""
         self.params = list(definition.params) if definition else []
         self.action = Action(name=self.name, params=self.params)
-        self._edit: regex.Pattern[str] | None = None
+        self._edit: UserPattern | None = None
         if self.name == "edit":
             operation = self.params[0] if self.params else ""
             needed = EDIT_OPERATIONS.get(operation)

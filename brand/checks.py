@@ -32,6 +32,7 @@ from brand.findings import Action, Finding
 from brand.patterns import (
     BoundedPattern,
     PatternError,
+    UserPattern,
     alternation,
     compile_pattern,
     expand_template,
@@ -260,7 +261,7 @@ class RepetitionCheck(Check):
         super().__init__(definition)
         self.pattern = compile_pattern(f"(?:{alternation(definition.tokens)})", ignorecase=definition.ignorecase)
         # Plain-text tokens: a repeat is one of them twice with only spaces between, which one search finds.
-        self.pairs: regex.Pattern[str] | None = None
+        self.pairs: UserPattern | None = None
         if not any(_REGEX_SYNTAX.search(token) for token in definition.tokens):
             doubled = "|".join(f"{regex.escape(token)}\\s*{regex.escape(token)}" for token in definition.tokens)
             self.pairs = compile_pattern(doubled, ignorecase=definition.ignorecase)

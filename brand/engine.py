@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from brand.budget import Budget, check_budget
 from brand.definitions import StyleError
 from brand.document import Document
 from brand.findings import Action, Finding, FindingLevel, blocks_approval
@@ -22,6 +23,7 @@ from brand.style import Style
 
 __all__ = [
     "Action",
+    "Budget",
     "Finding",
     "FindingLevel",
     "MediaLike",
@@ -81,14 +83,17 @@ def check(
     platform: str | None = None,
     media: Sequence[MediaLike] = (),
     sponsored: bool = False,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     """Every finding for `text`, in text order. Without `social`, the default `SocialRules` apply: the
-    platform's own limits, alt text on images, and the disclosure on sponsored posts."""
+    platform's own limits, alt text on images, and the disclosure on sponsored posts. User patterns run
+    within `budget` (see `brand.budget`); a rule over it is a `Postgate.RuleTimedOut` error finding."""
     if isinstance(style, SocialRules):
         raise TypeError("check(text, style, social): pass social rules as social=..., or as the third argument")
     doc = Document(text)
-    findings = style.run(doc) if style is not None else []
     rules = social if social is not None else _DEFAULT_SOCIAL
-    findings.extend(check_social(doc, rules, platform=platform, media=media, sponsored=sponsored))
+    with check_budget(budget):
+        findings = style.run(doc) if style is not None else []
+        findings.extend(check_social(doc, rules, platform=platform, media=media, sponsored=sponsored))
     findings.sort(key=lambda finding: (finding.start, finding.end, finding.rule))
     return findings

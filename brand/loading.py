@@ -159,21 +159,28 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     return Style(names=names, version=version, checks=checks, accepted=accepted, rejected=rejected)
 
 
-def _bad_pattern(definition: RuleDefinition) -> str | None:
-    """The first of a rule's own patterns that does not compile, with the engine's complaint."""
+def rule_patterns(definition: RuleDefinition) -> list[str]:
+    """A rule's own regular expressions, as its author wrote them."""
     candidates: list[str] = []
     for field in ("tokens", "exceptions", "either", "swap", "raw", "first", "second", "token", "prefix", "match"):
         value = getattr(definition, field, ())
         if isinstance(value, str):
-            if not value.startswith("$"):
+            if value and not value.startswith("$"):
                 candidates.append(value)
-        elif field in ("either", "swap"):
+        elif field == "either":
+            candidates.extend(side for pair in value for side in pair)
+        elif field == "swap":
             candidates.extend(key for key, _ in value)
         elif field == "raw" and value:
             candidates.append("".join(value))
         else:
             candidates.extend(value)
-    for candidate in candidates:
+    return candidates
+
+
+def _bad_pattern(definition: RuleDefinition) -> str | None:
+    """The first of a rule's own patterns that does not compile, with the engine's complaint."""
+    for candidate in rule_patterns(definition):
         try:
             compile_pattern(candidate)
         except PatternError as exc:

@@ -17,9 +17,12 @@ spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar): every such characte
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import regex
+
+from brand.budget import time_left
 
 UNSPACED_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 WORD_BOUNDARY = rf"(?:\b|(?<=[{UNSPACED_SCRIPTS}])|(?=[{UNSPACED_SCRIPTS}]))"
@@ -31,6 +34,37 @@ _GO_TEMPLATE = regex.compile(r"\$(?:(\$)|\{(\w+)\}|(\w+))")
 
 class PatternError(ValueError):
     """A pattern that cannot be compiled; the message says what is wrong and where."""
+
+
+class UserPattern:
+    """A compiled user pattern whose every call runs under the current time budget (`brand.budget`):
+    the `regex` module's `timeout=` is the time left, and `TimeoutError` is raised past it."""
+
+    __slots__ = ("compiled", "groups", "pattern")
+
+    def __init__(self, compiled: regex.Pattern[str]) -> None:
+        self.compiled = compiled
+        self.pattern = compiled.pattern
+        self.groups = compiled.groups
+
+    def search(self, string: str, pos: int = 0, endpos: int | None = None) -> regex.Match[str] | None:
+        return self.compiled.search(string, pos, endpos, timeout=time_left())
+
+    def match(self, string: str, pos: int = 0, endpos: int | None = None) -> regex.Match[str] | None:
+        return self.compiled.match(string, pos, endpos, timeout=time_left())
+
+    def fullmatch(self, string: str, pos: int = 0, endpos: int | None = None) -> regex.Match[str] | None:
+        return self.compiled.fullmatch(string, pos, endpos, timeout=time_left())
+
+    def finditer(self, string: str, pos: int = 0, endpos: int | None = None) -> Iterator[regex.Match[str]]:
+        # The timeout of `finditer` covers the whole iteration, from this call on.
+        return self.compiled.finditer(string, pos, endpos, timeout=time_left())
+
+    def findall(self, string: str, pos: int = 0, endpos: int | None = None) -> list[Any]:
+        return self.compiled.findall(string, pos, endpos, timeout=time_left())
+
+    def sub(self, repl: Callable[[regex.Match[str]], str] | str, string: str) -> str:
+        return self.compiled.sub(repl, string, timeout=time_left())
 
 
 def translate(pattern: str) -> str:
@@ -74,11 +108,11 @@ def translate(pattern: str) -> str:
     return "".join(out)
 
 
-def compile_pattern(pattern: str, *, ignorecase: bool = False) -> regex.Pattern[str]:
+def compile_pattern(pattern: str, *, ignorecase: bool = False) -> UserPattern:
     """Compile a Vale (RE2) pattern; `PatternError` carries the engine's complaint."""
     flags = regex.IGNORECASE | regex.FULLCASE if ignorecase else 0
     try:
-        return regex.compile(translate(pattern), flags | regex.MULTILINE)
+        return UserPattern(regex.compile(translate(pattern), flags | regex.MULTILINE))
     except regex.error as exc:
         raise PatternError(f"invalid regular expression {pattern!r}: {exc}") from None
 
@@ -107,7 +141,7 @@ class BoundedPattern:
         else:
             self.full = self.plain = compile_pattern(f"(?:{body})", ignorecase=ignorecase)
 
-    def pick(self, unspaced: bool) -> regex.Pattern[str]:
+    def pick(self, unspaced: bool) -> UserPattern:
         return self.full if unspaced else self.plain
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-import regex
-
 from brand.document import Document
-from brand.patterns import BoundedPattern
+from brand.patterns import BoundedPattern, UserPattern
 from brand.triggers import KEY_LENGTH, Triggers, token_triggers
 
 _CACHE_LIMIT = 256
@@ -71,7 +69,7 @@ class TokenSelector:
                 chosen.update(self._by_prefix[prefix])
         return tuple(sorted(chosen))
 
-    def pattern(self, doc: Document, indexes: tuple[int, ...]) -> regex.Pattern[str] | None:
+    def pattern(self, doc: Document, indexes: tuple[int, ...]) -> UserPattern | None:
         """The alternation of just these tokens (None when there are none), for this document's script."""
         if not indexes:
             return None

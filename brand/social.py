@@ -18,12 +18,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from brand.budget import rule_budget
 from brand.checks import format_message
 from brand.counting import measures, overflow_offset
 from brand.document import Document
 from brand.entities import Entity
 from brand.findings import Finding, FindingLevel
 from brand.patterns import WORD_BOUNDARY, BoundedPattern, PatternError, word_bounded
+from brand.style import timed_out
 
 PLATFORM_CAPS: dict[str, dict[str, int]] = {
     "instagram": {"hashtag": 30, "mention": 20},
@@ -212,9 +214,16 @@ def check_social(
         found.extend(_media(doc, media, rules.media, PLATFORM_MEDIA.get((platform or "").lower())))
     for claim in rules.forbidden_claims:
         message = claim.message or "'%s' is a claim this workspace does not allow; remove or substantiate it."
-        for match in claim.compiled().pick(doc.unspaced).finditer(doc.text):
-            text = match.group(0)
-            found.append(doc.finding("Social.Claims", claim.level, format_message(message, text), *match.span()))
+        try:
+            with rule_budget():
+                matches = [
+                    (match.group(0), match.span()) for match in claim.compiled().pick(doc.unspaced).finditer(doc.text)
+                ]
+        except TimeoutError:
+            found.append(timed_out(doc, f"Social.Claims ({claim.pattern})"))
+            continue
+        for text, span in matches:
+            found.append(doc.finding("Social.Claims", claim.level, format_message(message, text), *span))
     return found
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from brand.budget import check_spent, rule_budget
 from brand.capitalization import CapitalizationCheck
 from brand.checks import (
     Check,
@@ -33,7 +34,7 @@ from brand.definitions import (
     SubstitutionDefinition,
 )
 from brand.document import Document
-from brand.findings import Finding
+from brand.findings import Finding, FindingLevel
 from brand.triggers import KEY_LENGTH
 
 
@@ -121,9 +122,42 @@ class Style:
             if char in text:
                 selected |= positions
         found: list[Finding] = []
-        for position in selected:
+        skipped: list[str] = []
+        for position in sorted(selected):
             check = self.checks[position]
-            results = check.run(doc)
+            if check_spent():
+                skipped.append(check.id)
+                continue
+            try:
+                with rule_budget():
+                    results = check.run(doc)
+            except TimeoutError:
+                found.append(timed_out(doc, check.id))
+                continue
             limit = check.definition.limit
             found.extend(results[:limit] if limit else results)
+        if skipped:
+            found.append(check_timed_out(doc, skipped))
         return found
+
+
+RULE_TIMED_OUT = "Postgate.RuleTimedOut"
+CHECK_TIMED_OUT = "Postgate.CheckTimedOut"
+
+
+def timed_out(doc: Document, rule_id: str) -> Finding:
+    """A rule over its time budget: an error, since the post was not fully checked (docs/decisions.md)."""
+    message = (
+        f"Rule '{rule_id}' took too long on this text and was stopped, so the text is not fully checked. "
+        "Ask an admin to simplify the rule's pattern, or reword the text."
+    )
+    return doc.finding(RULE_TIMED_OUT, FindingLevel.ERROR, message, 0, 0)
+
+
+def check_timed_out(doc: Document, skipped: Sequence[str]) -> Finding:
+    shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    message = (
+        f"The brand check ran out of time before the rules {shown} could run, so the text is not fully "
+        "checked. Ask an admin to simplify the style's slow rules, or shorten the text."
+    )
+    return doc.finding(CHECK_TIMED_OUT, FindingLevel.ERROR, message, 0, 0)

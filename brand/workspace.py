@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from brand.counting import PLATFORMS as COUNTED_PLATFORMS
-from brand.engine import SocialRules, check, compile_style
+from brand.engine import Budget, SocialRules, check, compile_style
 from brand.findings import Finding
 from brand.social import ClaimRule, MediaLike
 
@@ -81,6 +81,7 @@ def check_for_channel(
     platform_limits: Mapping[str, Any] | None = None,
     media: Sequence[MediaLike] = (),
     sponsored: bool = False,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     """Every finding for `text` on this channel (compiled styles are cached by version)."""
     style = compile_style({p: t.encode("utf-8") for p, t in style_files.items()}) if style_files else None
@@ -94,7 +95,7 @@ def check_for_channel(
         platform_limits=platform_limits,
     )
     counting = counting_for(platform, counts_as)
-    return check(text, style, rules, platform=counting or "channel", media=media, sponsored=sponsored)
+    return check(text, style, rules, platform=counting or "channel", media=media, sponsored=sponsored, budget=budget)
 
 
 class ChannelBrandSettings(Protocol):
@@ -111,7 +112,12 @@ class ChannelBrandSettings(Protocol):
 
 
 def check_with(
-    settings: ChannelBrandSettings, text: str, *, media: Sequence[MediaLike] = (), sponsored: bool = False
+    settings: ChannelBrandSettings,
+    text: str,
+    *,
+    media: Sequence[MediaLike] = (),
+    sponsored: bool = False,
+    budget: Budget | None = None,
 ) -> list[Finding]:
     return check_for_channel(
         text,
@@ -125,4 +131,5 @@ def check_with(
         platform_limits=settings.platform_limits,
         media=media,
         sponsored=sponsored,
+        budget=budget,
     )

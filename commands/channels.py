@@ -176,13 +176,15 @@ def enable(channel_id: str, workspace: Workspace, token: TokenOption, api_url: A
 
 @channels_app.command("rotate-key")
 def rotate_key() -> None:
-    """Re-encrypt every channel's credentials under POSTGATE_CREDENTIAL_KEY_ID (runs on the database)."""
+    """Re-encrypt every channel's credentials and every webhook secret under POSTGATE_CREDENTIAL_KEY_ID
+    (runs on the database)."""
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
     from settings import Settings
     from store.credentials import CredentialError, keyring_for, rotate
     from store.engine import make_engine, transaction
+    from store.target_secrets import rotate_targets
 
     try:
         settings = Settings()
@@ -193,6 +195,7 @@ def rotate_key() -> None:
     try:
         with transaction(engine) as session:
             count = rotate(session, keyring)
+            targets = rotate_targets(session, keyring)
     except CredentialError as err:
         _fail(f"nothing was changed: {err}")
     except SQLAlchemyError as err:
@@ -200,4 +203,7 @@ def rotate_key() -> None:
         _fail(f"nothing was changed; the database at POSTGATE_DATABASE_URL failed: {type(err).__name__}: {cause}")
     finally:
         engine.dispose()
-    typer.echo(f"postgate: {count} channel(s) re-encrypted under key '{keyring.current}'")
+    typer.echo(
+        f"postgate: {count} channel(s) re-encrypted under key '{keyring.current}', "
+        f"and {targets} notification target secret(s)"
+    )

@@ -14,6 +14,7 @@ import httpx
 from platforms.base import MediaRef
 from platforms.errors import AmbiguousPublish, PlatformError, RejectedByPlatform, TransientPlatformError
 from platforms.http_errors import error_for_status, scrub
+from platforms.outbound import UNREACHABLE, is_refused
 
 # These fail after the request may have reached the platform; a connect error or connect/pool timeout cannot.
 _AFTER_SENDING = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
@@ -41,6 +42,8 @@ class PlatformHttp:
         where = f"{method} {urlsplit(path).path or path}"
         try:
             return await self.client.request(method, self.url(path), **kwargs)
+        except httpx.ConnectError as exc:
+            raise unreachable(self.platform, where, exc) from exc
         except _AFTER_SENDING as exc:
             if publishing:
                 raise AmbiguousPublish(
@@ -88,6 +91,8 @@ class PlatformHttp:
         """The bytes of an attachment, fetched from where the media library keeps it."""
         try:
             response = await self.client.get(media.url)
+        except httpx.ConnectError as exc:
+            raise unreachable(self.platform, "Fetching media", exc) from exc
         except httpx.TransportError as exc:
             raise TransientPlatformError(self.platform, f"Could not fetch media {media.url}: {exc!r}") from exc
         status = response.status_code
@@ -98,6 +103,14 @@ class PlatformHttp:
                 self.platform, f"Media {media.url} cannot be fetched (HTTP {status}); replace the attachment"
             )
         return response.content
+
+
+def unreachable(platform: str, where: str, exc: httpx.ConnectError) -> PlatformError:
+    """One message for every failure to connect (platforms/outbound.py); an address postgate may not reach
+    is refused for good, anything else may pass on a retry."""
+    if is_refused(exc):
+        return RejectedByPlatform(platform, f"{where}: {UNREACHABLE}; an admin corrects the channel's URL")
+    return TransientPlatformError(platform, f"{where}: {UNREACHABLE}")
 
 
 def body_text(response: httpx.Response) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from store.tables import ApiToken, LoginAttempt, User, WebSession
 
@@ -26,8 +27,12 @@ MAX_TOKEN_LIFETIME = timedelta(days=365)
 SESSION_LIFETIME = timedelta(hours=12)
 # A token's last_used_at is written at most this often, so reads do not each cost a write.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
-THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_FAILURES = 5
+# Login throttling per (account, source address), see `login_retry_after`.
+THROTTLE_WINDOW = timedelta(hours=1)
+THROTTLE_FREE = 3
+SOURCE_FREE = 20
+BACKOFF_BASE = timedelta(seconds=1)
+BACKOFF_CAP = timedelta(minutes=15)
 
 _hasher = PasswordHasher()  # argon2id with argon2-cffi's defaults (RFC 9106's second recommendation)
 
@@ -172,32 +177,40 @@ def close_session(session: Session, id_hash: str) -> None:
 # ---- login throttling -----------------------------------------------------------------------------------
 
 
+def _backoff(count: int, last: datetime | None, free: int, now: datetime) -> float | None:
+    """Seconds still to wait after `count` failures, the newest at `last`: none for the first `free`, then
+    BACKOFF_BASE doubling with each further failure, up to BACKOFF_CAP, counted from the newest."""
+    if last is None or count < free:
+        return None
+    delay = min(BACKOFF_BASE * 2 ** min(count - free, 32), BACKOFF_CAP)
+    left = (last + delay - now).total_seconds()
+    return left if left > 0 else None
+
+
 def login_retry_after(session: Session, email: str, ip: str, *, now: datetime) -> int | None:
     """Seconds until a login for this e-mail from this address may be tried again, or None if it may now.
 
-    THROTTLE_FAILURES failures for the e-mail, or from the address, within THROTTLE_WINDOW close the door
-    until the oldest of them leaves the window."""
-    since = now - THROTTLE_WINDOW
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < since))
+    Failures count per (e-mail, source address): the same account from another address is not slowed, so
+    nobody can lock a user out by failing on purpose. After THROTTLE_FREE failures of a pair each try waits
+    twice as long as the one before (1 s, 2 s, 4 s ... up to 15 minutes). One source failing on many accounts
+    is slowed the same way after SOURCE_FREE failures. Failures are forgotten after THROTTLE_WINDOW."""
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < now - THROTTLE_WINDOW))
     waits = []
-    for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
-        times = list(
-            session.exec(
-                select(LoginAttempt.at)
-                .where(col(column) == value, col(LoginAttempt.at) >= since)
-                .order_by(col(LoginAttempt.at).desc())
-                .limit(THROTTLE_FAILURES)
-            )
-        )
-        if len(times) >= THROTTLE_FAILURES:
-            # When the oldest of the newest N failures ages out, fewer than N remain.
-            waits.append((times[-1] + THROTTLE_WINDOW - now).total_seconds())
-    return max(1, int(max(waits)) + 1) if waits else None
+    for conditions, free in (
+        ((col(LoginAttempt.email) == email, col(LoginAttempt.ip) == ip), THROTTLE_FREE),
+        ((col(LoginAttempt.ip) == ip,), SOURCE_FREE),
+    ):
+        count, last = session.exec(select(func.count(), func.max(LoginAttempt.at)).where(*conditions)).one()
+        wait = _backoff(count, last, free, now)
+        if wait is not None:
+            waits.append(wait)
+    return math.ceil(max(waits)) if waits else None
 
 
 def record_login_failure(session: Session, email: str, ip: str, *, now: datetime) -> None:
     session.add(LoginAttempt(email=email, ip=ip, at=now))
 
 
-def clear_login_failures(session: Session, email: str) -> None:
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+def clear_login_failures(session: Session, email: str, ip: str) -> None:
+    """A successful login forgets its own source's failures for the account, not another source's."""
+    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email, col(LoginAttempt.ip) == ip))

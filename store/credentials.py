@@ -67,10 +67,21 @@ class KeyRing:
 
     def seal(self, channel_id: str, secrets: Mapping[str, Any]) -> tuple[str, str]:
         """(ciphertext, key id) of `secrets` for this channel, under the current key."""
-        nonce = os.urandom(_NONCE_BYTES)
         plaintext = json.dumps(dict(secrets), separators=(",", ":"), default=str).encode("utf-8")
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext, _aad(channel_id, self.current))
-        return _FORMAT + base64.urlsafe_b64encode(nonce + sealed).decode("ascii"), self.current
+        return self.seal_bytes(plaintext, _aad(channel_id, self.current)), self.current
+
+    def seal_bytes(self, plaintext: bytes, aad: bytes) -> str:
+        """AES-GCM under the current key, bound to `aad` (say what the value is and whose, key id included)."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext, aad)
+        return _FORMAT + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def open_bytes(self, ciphertext: str, key_id: str, aad: bytes) -> bytes:
+        """Raises KeyError for an unknown key id, ValueError/InvalidTag/binascii.Error for a bad ciphertext."""
+        if not ciphertext.startswith(_FORMAT):
+            raise ValueError("unknown format")
+        raw = base64.urlsafe_b64decode(ciphertext[len(_FORMAT) :])
+        return AESGCM(self.keys[key_id]).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
 
     def open(self, channel_id: str, ciphertext: str, key_id: str) -> Secrets:
         key = self.keys.get(key_id)

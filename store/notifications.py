@@ -7,12 +7,23 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, delete, select
 
 from domain.notify import DeliveryStatus
+from store.credentials import KeyRing
 from store.tables import NotificationSent, NotificationTarget
+from store.target_secrets import seal_target
 
 
-def add_target(session: Session, target: NotificationTarget) -> NotificationTarget:
+def add_target(
+    session: Session, target: NotificationTarget, *, secret: str | None = None, keyring: KeyRing | None = None
+) -> NotificationTarget:
+    """Store the target; a webhook's `secret` is sealed under `keyring` (never stored in clear)."""
     session.add(target)
     session.flush()
+    if secret is not None:
+        if keyring is None:
+            raise ValueError("a webhook secret is sealed: pass the key ring")
+        seal_target(target, keyring, secret)
+        session.add(target)
+        session.flush()
     return target
 
 

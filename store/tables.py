@@ -238,8 +238,11 @@ class NotificationTarget(SQLModel, table=True):
     kind: str = Field(max_length=16)  # domain.notify.TargetKind
     url: str | None = Field(default=None, max_length=2000)
     address: str | None = Field(default=None, max_length=320)
-    # Signs webhook bodies (HMAC-SHA256). Kept as given for now; the API never shows it after creation.
-    secret: str | None = Field(default=None, max_length=500)
+    # Signs webhook bodies (HMAC-SHA256): AES-GCM ciphertext under the credential keys (store/target_secrets.py),
+    # the id of the key that sealed it, and its last 4 characters, the only part the API shows.
+    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True), repr=False)
+    secret_key_id: str | None = Field(default=None, max_length=64)
+    secret_hint: str | None = Field(default=None, max_length=8)
     enabled: bool = True
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
 

@@ -46,6 +46,14 @@ def own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["POSTGATE_DATA_DIR"] = previous
 
 
+# Local doubles (webhook receivers, platform doubles, the sandbox) listen on loopback, which postgate's
+# outbound guard refuses by default; the suite allows it, as an operator would for a local server (set at
+# import, so every Settings() and every subprocess a test starts sees it). Tests of the guard itself build
+# their own policy.
+LOCAL_DOUBLES = "127.0.0.0/8,::1,localhost"
+os.environ["POSTGATE_OUTBOUND_ALLOW"] = LOCAL_DOUBLES
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
     app = create_sandbox_app(tmp_path_factory.mktemp("sandbox") / "sandbox.db")

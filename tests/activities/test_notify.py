@@ -17,6 +17,7 @@ from domain.notify import DeliveryStatus, Notification, NotificationKind, Notify
 from notify_receivers import SECRET, MailSink, WebhookReceiver, smtp_server, webhook_receiver
 from servers import free_port
 from settings import Settings
+from store.credentials import keyring_for
 from store.engine import transaction
 from store.notifications import add_target
 from store.tables import NotificationTarget, Workspace
@@ -54,17 +55,17 @@ async def notify(db: Engine, smtp: tuple[MailSink, int]) -> AsyncIterator[Notify
 
 
 def webhook(engine: Engine, url: str, *, enabled: bool = True, workspace: str = "acme") -> int:
-    target = NotificationTarget(workspace_id=workspace, kind="webhook", url=url, secret=SECRET, enabled=enabled)
-    return _add(engine, target)
+    target = NotificationTarget(workspace_id=workspace, kind="webhook", url=url, enabled=enabled)
+    return _add(engine, target, secret=SECRET)
 
 
 def mailbox(engine: Engine, address: str, *, enabled: bool = True, workspace: str = "acme") -> int:
     return _add(engine, NotificationTarget(workspace_id=workspace, kind="email", address=address, enabled=enabled))
 
 
-def _add(engine: Engine, target: NotificationTarget) -> int:
+def _add(engine: Engine, target: NotificationTarget, secret: str | None = None) -> int:
     with transaction(engine) as session:
-        target_id = add_target(session, target).id
+        target_id = add_target(session, target, secret=secret, keyring=keyring_for(Settings())).id
     assert target_id is not None
     return target_id
 
@@ -187,7 +188,7 @@ async def test_an_unreachable_webhook_raises_for_a_retry(db: Engine, notify: Not
 
     with pytest.raises(ApplicationError) as failure:
         await run(notify, reminder("post-p1/expired"))
-    assert not failure.value.non_retryable and "could not be reached" in failure.value.message
+    assert not failure.value.non_retryable and "could not connect" in failure.value.message
 
 
 async def test_a_4xx_is_recorded_as_failed_and_never_retried(

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from api_client import ACCOUNTS, TOKENS, add_user, as_user, bootstrap_user, join, setup_workspace
 from store.accounts import get_user
-from store.authentication import issue_token
+from store.authentication import THROTTLE_FREE, issue_token, record_login_failure
 from store.engine import transaction
 
 PASSWORD = "correct horse battery staple"
@@ -242,19 +243,63 @@ async def test_the_password_is_stored_as_an_argon2id_hash(api: httpx.AsyncClient
     assert taken.status_code == 409
 
 
-async def test_five_failures_close_the_door_for_the_email_and_for_the_address(api: httpx.AsyncClient) -> None:
+@pytest.fixture
+def behind_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before the `api` fixture builds its Settings: the test client (127.0.0.1) is a trusted proxy.
+    monkeypatch.setenv("POSTGATE_TRUSTED_PROXIES", "127.0.0.1/32")
+
+
+def from_address(ip: str) -> dict[str, str]:
+    return {"X-Forwarded-For": ip}
+
+
+async def test_an_attacker_elsewhere_cannot_lock_the_user_out(behind_proxy: None, api: httpx.AsyncClient) -> None:
     await setup_workspace(api)
     await add_user(api, "acme", "eve", "editor", email="eve@acme.example", password=PASSWORD)
-    for _ in range(5):
-        assert (await login(api, "eve@acme.example", "guess")).status_code == 401
+    attacker = {"email": "eve@acme.example", "password": "guess"}
+    answers = []
+    for _ in range(12):  # the waits double (1 s, 2 s, 4 s ...): a storm meets one soon, however slow the run
+        r = await api.post("/auth/login", json=attacker, headers=from_address("203.0.113.66"))
+        answers.append(r.status_code)
+        if r.status_code == 429:
+            assert 0 < int(r.headers["retry-after"]) <= 15 * 60 and "try again in" in r.json()["message"]
+            break
+    assert answers[:3] == [401, 401, 401] and answers[-1] == 429, answers
 
-    throttled = await login(api, "eve@acme.example", PASSWORD)  # even the right password waits
+    real_user = await api.post(
+        "/auth/login", json={"email": "eve@acme.example", "password": PASSWORD}, headers=from_address("198.51.100.7")
+    )
+    assert real_user.status_code == 200, real_user.text
 
-    assert throttled.status_code == 429, throttled.text
-    assert 0 < int(throttled.headers["retry-after"]) <= 15 * 60
-    assert "try again in" in throttled.json()["message"]
-    # The same address trying other accounts is held back too.
-    assert (await login(api, "someone@acme.example", "guess")).status_code == 429
+
+def seed_failures(engine: Engine, email: str, ip: str) -> None:
+    # Enough failures of (email, ip) just now that its next try waits minutes.
+    with transaction(engine) as session:
+        for _ in range(THROTTLE_FREE + 12):
+            record_login_failure(session, email, ip, now=datetime.now(UTC))
+
+
+async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(api: httpx.AsyncClient, engine: Engine) -> None:
+    await setup_workspace(api)
+    await add_user(api, "acme", "eve", "editor", email="eve@acme.example", password=PASSWORD)
+    seed_failures(engine, "eve@acme.example", "127.0.0.1")
+    right = {"email": "eve@acme.example", "password": PASSWORD}
+    # Claiming another address does not escape the throttle of the address the request really comes from.
+    assert (await api.post("/auth/login", json=right, headers=from_address("198.51.100.7"))).status_code == 429
+
+
+async def test_x_forwarded_for_from_a_trusted_proxy_names_the_caller(
+    behind_proxy: None, api: httpx.AsyncClient, engine: Engine
+) -> None:
+    await setup_workspace(api)
+    await add_user(api, "acme", "eve", "editor", email="eve@acme.example", password=PASSWORD)
+    seed_failures(engine, "eve@acme.example", "203.0.113.66")
+    right = {"email": "eve@acme.example", "password": PASSWORD}
+    assert (await api.post("/auth/login", json=right, headers=from_address("203.0.113.66"))).status_code == 429
+    # The proxy appends the address it saw; what the caller wrote before it is not believed.
+    spoofed = from_address("198.51.100.7, 203.0.113.66")
+    assert (await api.post("/auth/login", json=right, headers=spoofed)).status_code == 429
+    assert (await api.post("/auth/login", json=right, headers=from_address("198.51.100.7"))).status_code == 200
 
 
 async def test_a_successful_login_forgets_earlier_failures(api: httpx.AsyncClient) -> None:

@@ -154,3 +154,14 @@ async def test_post_text_is_normalised_to_nfc(api: httpx.AsyncClient) -> None:
         "/workspaces/kopi/brand/check", json={"text": decomposed, "channel_id": "ksbx"}, headers=as_user("ked")
     )
     assert [f["match"] for f in check.json()["findings"]] == ["caf\u00e9"]
+
+
+async def test_a_catastrophic_pattern_is_refused_at_upload_naming_the_rule(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    slow = "extends: existence\nmessage: \"'%s'\"\nraw: ['(a|a)+b']\n"
+    r = await upload(api, zipped({"Acme/Hype.yml": HYPE, "Acme/Slow.yml": slow}), "application/zip")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_style"
+    [detail] = r.json()["details"]
+    assert detail["file"] == "Acme/Slow.yml"
+    assert "Acme.Slow" in detail["problem"] and "(a|a)+b" in detail["problem"]
+    assert (await api.get("/workspaces/acme/style", headers=as_user("ed"))).status_code == 404

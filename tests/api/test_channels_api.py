@@ -260,7 +260,9 @@ async def test_a_check_against_an_unreachable_instance_says_so(api: httpx.AsyncC
     )
     assert r.status_code == 201
     check = no_secret_in(await api.post("/workspaces/acme/channels/gone/test", headers=as_user("ada"))).json()
-    assert check["ok"] is False and check["error"] == "TransientPlatformError" and "could not reach" in check["message"]
+    assert (
+        check["ok"] is False and check["error"] == "TransientPlatformError" and "could not connect" in check["message"]
+    )
 
 
 async def test_put_replaces_brand_options_and_keeps_what_it_is_not_given(

@@ -25,9 +25,12 @@ from store.accounts import (
     set_membership,
 )
 from store.authentication import (
-    THROTTLE_FAILURES,
+    SOURCE_FREE,
+    THROTTLE_FREE,
+    THROTTLE_WINDOW,
     TokenRefused,
     authenticate_token,
+    clear_login_failures,
     issue_token,
     login_retry_after,
     record_login_failure,
@@ -182,17 +185,49 @@ def test_passwords_are_argon2id_and_unknown_users_fail_the_same_way(db: Engine) 
     assert not verify_password(None, "s3cret-enough")
 
 
-def test_login_throttle_counts_failures_per_email_and_per_address(db: Engine) -> None:
+def test_login_throttle_backs_off_per_account_and_source_doubling_each_time(db: Engine) -> None:
+    def fail(count: int, email: str = "eve@example.com", ip: str = "10.0.0.1", start: datetime = NOW) -> datetime:
+        with transaction(db) as session:
+            for second in range(count):
+                record_login_failure(session, email, ip, now=start + timedelta(seconds=second))
+        return start + timedelta(seconds=count - 1)
+
+    def wait(at: datetime, email: str = "eve@example.com", ip: str = "10.0.0.1") -> int | None:
+        with transaction(db) as session:
+            return login_retry_after(session, email, ip, now=at)
+
+    last = fail(THROTTLE_FREE - 1)
+    assert wait(last) is None  # a few typos cost nothing
+    last = fail(1, start=last + timedelta(seconds=1))
+    assert wait(last) == 1
+    last = fail(3, start=last + timedelta(seconds=1))
+    assert wait(last) == 8  # 1, 2, 4, 8: twice as long after each further failure
+    assert wait(last + timedelta(seconds=8)) is None
+    last = fail(20, start=last + timedelta(seconds=8))
+    assert wait(last) == 15 * 60  # capped
+    # The same account from another source, and another account from a quiet source, are not slowed.
+    assert wait(last, ip="10.0.0.2") is None
+    assert wait(last, email="ann@example.com", ip="10.0.0.3") is None
+    # Failures are forgotten after the window.
+    assert wait(last + THROTTLE_WINDOW + timedelta(seconds=1)) is None
+
+
+def test_one_source_failing_on_many_accounts_is_slowed_on_all(db: Engine) -> None:
     with transaction(db) as session:
-        for minute in range(THROTTLE_FAILURES):
-            record_login_failure(session, "eve@example.com", f"10.0.0.{minute}", now=NOW + timedelta(minutes=minute))
-        record_login_failure(session, "old@example.com", "10.9.9.9", now=NOW - timedelta(hours=1))
-    later = NOW + timedelta(minutes=THROTTLE_FAILURES)
+        for n in range(SOURCE_FREE):
+            record_login_failure(session, f"user{n}@example.com", "10.6.6.6", now=NOW)
     with transaction(db) as session:
-        # The first failure (at NOW) leaves the 15-minute window at NOW + 15 min: 10 minutes from `later`.
-        assert login_retry_after(session, "eve@example.com", "10.1.1.1", now=later) == 601
-        assert login_retry_after(session, "ann@example.com", "10.0.0.1", now=later) is None
-        assert (
-            login_retry_after(session, "eve@example.com", "10.1.1.1", now=NOW + timedelta(minutes=15, seconds=1))
-            is None
-        )
+        assert login_retry_after(session, "fresh@example.com", "10.6.6.6", now=NOW) == 1
+        assert login_retry_after(session, "fresh@example.com", "10.7.7.7", now=NOW) is None
+
+
+def test_a_success_forgets_only_its_own_sources_failures(db: Engine) -> None:
+    with transaction(db) as session:
+        for ip in ("10.0.0.1", "10.0.0.2"):
+            for second in range(THROTTLE_FREE + 2):
+                record_login_failure(session, "eve@example.com", ip, now=NOW + timedelta(seconds=second))
+        clear_login_failures(session, "eve@example.com", "10.0.0.1")
+    later = NOW + timedelta(seconds=THROTTLE_FREE + 2)
+    with transaction(db) as session:
+        assert login_retry_after(session, "eve@example.com", "10.0.0.1", now=later) is None
+        assert login_retry_after(session, "eve@example.com", "10.0.0.2", now=later) is not None

@@ -18,6 +18,8 @@ from domain.status import Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
 from notify_receivers import SECRET, WebhookReceiver, webhook_receiver
+from settings import Settings
+from store.credentials import keyring_for
 from store.engine import transaction
 from store.notifications import add_target
 from store.records import audit_trail
@@ -31,8 +33,8 @@ HOUR = 3600
 def receiver(seeded: Engine) -> Iterator[WebhookReceiver]:
     with webhook_receiver() as (receiver, url):
         with transaction(seeded) as session:
-            target = NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/acme", secret=SECRET)
-            add_target(session, target)
+            target = NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/acme")
+            add_target(session, target, secret=SECRET, keyring=keyring_for(Settings()))
         yield receiver
 
 

@@ -17,6 +17,8 @@ from domain.status import Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
 from notify_receivers import SECRET, webhook_receiver
+from settings import Settings
+from store.credentials import keyring_for
 from store.engine import transaction
 from store.notifications import add_target
 from store.publications import publications_of
@@ -68,9 +70,8 @@ async def test_revoked_token_fails_the_post_with_the_reason_and_a_retry_publishe
     faults.put("/api/channels/sbx/faults", json={"revoked": True})
     with webhook_receiver() as (receiver, url):
         with transaction(seeded) as session:
-            add_target(
-                session, NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/x", secret=SECRET)
-            )
+            target = NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/x")
+            add_target(session, target, secret=SECRET, keyring=keyring_for(Settings()))
         post, handle = await approved(time_env, seeded, worker, "After reconnecting")
         failed = await until(handle, time_env, PostStatus.PUBLISH_FAILED)
         assert failed.failure is not None and "reconnect the account" in failed.failure
