@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from api.deps import AppContext
 from api.errors import TooLargeAsErrorBody, error_responses, install_error_handlers
+from api.request_text import refuse_unencodable_text
 from api.routes_audit import router as audit_router
 from api.routes_auth import router as auth_router
 from api.routes_brand import router as brand_router
@@ -41,7 +42,13 @@ class PostgateAPI(FastAPI):
 
 
 def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
-    app = PostgateAPI(title="postgate", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY_BYTES)
+    app = PostgateAPI(
+        title="postgate",
+        version="0.1.0",
+        description=DESCRIPTION,
+        max_body_size=MAX_BODY_BYTES,
+        dependencies=[Depends(refuse_unencodable_text)],
+    )
     app.state.ctx = AppContext(settings=settings, engine=engine, client=client)
     install_error_handlers(app)
     # Errors every route of a router may answer with; each route declares its others (403, 409, ...).

@@ -167,7 +167,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "problem": err["msg"]}
+            # The location without its leading "body" (a field may itself be called body).
+            {
+                "field": ".".join(str(p) for p in err["loc"][1 if err["loc"][:1] == ("body",) else 0 :]),
+                "problem": err["msg"],
+            }
             for err in exc.errors()
         ]
         fields = ", ".join(d["field"] or "body" for d in details)

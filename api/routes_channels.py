@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 
+from api.approval_policies import refuse_unknown_signers
 from api.deps import Actor, ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
@@ -89,6 +90,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
     conflict = ServiceError(409, "already_exists", f"channel '{body.id}' already exists; choose another id")
     try:
         with transaction(ctx.engine) as session:
+            refuse_unknown_signers(session, workspace_id, body.approval_policy)
             if session.get(Channel, body.id) is not None:
                 raise conflict
             channel = Channel(
@@ -149,6 +151,7 @@ def update_channel(
                 "platform_fixed",
                 f"channel '{channel_id}' publishes to {channel.platform}; add a new channel for {body.platform}",
             )
+        refuse_unknown_signers(session, workspace_id, body.approval_policy)
         try:
             settings = validate_settings(channel.platform, body.settings) if body.settings is not None else None
             secrets = validate_credentials(channel.platform, body.credentials) if body.credentials is not None else None

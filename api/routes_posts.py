@@ -255,6 +255,7 @@ async def retry_publish(
 
     Every failed channel is retried, or only `channel_id`."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
+    _require_submitted(post, "only a post whose publishing failed can be retried")
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator, model_validator
 
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
@@ -20,6 +22,68 @@ from store.posts import channel_ids
 from store.tables import AuditEntry, Channel, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+# Names zoneinfo finds that are not places: the machine's own zone, a placeholder, a file of rules.
+NOT_ZONES = {"localtime", "Factory", "posixrules"}
+
+
+@cache
+def zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() - NOT_ZONES)
+
+
+def _canonical_zone(name: str) -> str:
+    if name not in zone_names():
+        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Jakarta, Europe/Berlin, UTC)")
+    return name
+
+
+ZoneName = Annotated[
+    str, Field(max_length=64, description="IANA zone, e.g. Asia/Jakarta"), AfterValidator(_canonical_zone)
+]
+
+# What `datetime.fromisoformat` reads, no more: a number (or a string of digits) is not a time.
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$")
+
+
+def _iso_string(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_8601.match(value):
+        raise ValueError("give an ISO 8601 date and time as a string, e.g. 2026-12-01T09:00:00+07:00")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The instant must exist in UTC: 9999-12-31T23:00-14:00 or 0001-01-01T00:00+14:00 do not."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("this time is outside the calendar once converted to UTC; give a real date") from None
+    return value
+
+
+# An ISO 8601 date and time whose UTC instant exists (with an offset it is aware; without, naive).
+IsoInstant = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_in_utc)]
+EARLIEST_PUBLISH = datetime(2000, 1, 1, tzinfo=UTC)
+PUBLISH_HORIZON = timedelta(days=3653)  # ten years
+
+
+def within_publish_range(value: datetime) -> datetime:
+    """A publish time a person could mean: not before 2000, not more than ten years ahead."""
+    if value.tzinfo is not None:
+        instant = _in_utc(value).astimezone(UTC)
+        latest = datetime.now(UTC) + PUBLISH_HORIZON
+        if not EARLIEST_PUBLISH <= instant <= latest:
+            raise ValueError(
+                f"publish_at must be between {EARLIEST_PUBLISH.date()} and {latest.date()} (ten years ahead)"
+            )
+    return value
+
+
+# A publish time: checked again once a wall-clock time has its zone (PublishTime).
+PublishInstant = Annotated[IsoInstant, AfterValidator(within_publish_range)]
 
 
 class MemberCreate(BaseModel):
@@ -42,13 +106,7 @@ class WorkspaceCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     banned_words: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=1000)
     late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
-    time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        _zone(value)
-        return value
+    time_zone: ZoneName = Field(default="UTC", description="IANA zone posts are shown in")
 
 
 class WorkspacePublic(BaseModel):
@@ -168,29 +226,21 @@ class ChannelCheck(BaseModel):
     message: str | None = None
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Jakarta, Europe/Berlin, UTC)") from None
-
-
 class PublishTime(BaseModel):
     """A publish time: an instant with a UTC offset, or a wall-clock time in an IANA zone (DST-correct)."""
 
-    publish_at: datetime | None = Field(
+    publish_at: PublishInstant | None = Field(
         default=None,
         description="2026-12-01T09:00:00+07:00, or 2026-12-01T09:00:00 with time_zone; default now",
     )
-    time_zone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Asia/Jakarta")
+    time_zone: ZoneName | None = None
 
     @model_validator(mode="after")
     def _resolvable(self) -> PublishTime:
-        zone = _zone(self.time_zone) if self.time_zone else None
         if self.publish_at is not None and self.publish_at.tzinfo is None:
-            if zone is None:
+            if self.time_zone is None:
                 raise ValueError("publish_at has no UTC offset: add one (+07:00, Z) or give time_zone")
-            self.publish_at = self.publish_at.replace(tzinfo=zone)
+            self.publish_at = within_publish_range(self.publish_at.replace(tzinfo=ZoneInfo(self.time_zone)))
         return self
 
     def utc(self) -> datetime | None:
@@ -233,7 +283,7 @@ class PostCreate(PublishTime):
 
 
 class ScheduleChange(PublishTime):
-    publish_at: datetime = Field(description="2026-12-01T09:00:00+07:00, or a wall-clock time with time_zone")
+    publish_at: PublishInstant = Field(description="2026-12-01T09:00:00+07:00, or a wall-clock time with time_zone")
 
 
 class Withdrawal(BaseModel):
