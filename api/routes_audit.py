@@ -138,7 +138,7 @@ def export_entries(
     )
 
 
-@router.get("/verify", response_model=ChainReport, responses=error_responses(403))
+@router.get("/verify", response_model=ChainReport, responses=error_responses(403, 503))
 def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport:
     """Walk the whole chain and check every signed checkpoint; the first broken entry, if any."""
     _reader(user, workspace_id)
@@ -150,7 +150,7 @@ def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport
         return verify_chain(session, workspace_id, public_key, checkpoint_every=ctx.settings.audit_checkpoint_every)
 
 
-@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic, responses=error_responses(403, 409))
+@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic, responses=error_responses(403, 409, 503))
 def checkpoint(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> CheckpointPublic:
     """Sign the chain's current end now (after verifying it); signing the same end twice returns the first."""
     require_role(own_workspace(user, workspace_id), "admin")

@@ -76,7 +76,7 @@ def _set_credentials(channel: Channel, keyring: KeyRing, secrets: Mapping[str, A
     "/workspaces/{workspace_id}/channels",
     status_code=201,
     response_model=ChannelPublic,
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 503),
 )
 def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
     """Add a channel: its platform, the platform's settings and (except the sandbox) its credentials."""
@@ -133,7 +133,7 @@ def read_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Curr
 @router.put(
     "/workspaces/{workspace_id}/channels/{channel_id}",
     response_model=ChannelPublic,
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 503),
 )
 def update_channel(
     workspace_id: str, channel_id: str, body: ChannelSettings, ctx: ContextDep, user: CurrentUser
@@ -168,7 +168,9 @@ def update_channel(
 
 
 @router.post(
-    "/workspaces/{workspace_id}/channels/{channel_id}/test", response_model=ChannelCheck, responses=error_responses(403)
+    "/workspaces/{workspace_id}/channels/{channel_id}/test",
+    response_model=ChannelCheck,
+    responses=error_responses(403, 503),
 )
 async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: CurrentUser) -> ChannelCheck:
     """Ask the platform who the channel's credentials act as (Mastodon verify_credentials, Bluesky
@@ -252,7 +254,7 @@ def enable_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Cu
 @router.post(
     "/workspaces/{workspace_id}/channels/{channel_id}/reconnect",
     response_model=ChannelPublic,
-    responses=error_responses(403),
+    responses=error_responses(403, 503),
 )
 def reconnect_channel(
     workspace_id: str, channel_id: str, body: ChannelReconnect, ctx: ContextDep, user: CurrentUser

@@ -6,17 +6,18 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
+from brand.engine import SocialRules
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
 from domain.content import PostText, Variant
 from domain.lifecycle import ChannelState, DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
-from platforms.channel_settings import PlatformName
+from platforms.channel_settings import SPECS, PlatformName
 from store.accounts import Role
 from store.posts import channel_ids
 from store.tables import AuditEntry, Channel, Post
@@ -129,6 +130,30 @@ class UserCreated(UserPublic):
     token_expires_at: datetime
 
 
+def _an_object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")
+    return value
+
+
+def object_shaped_as(*shapes: Any) -> Any:
+    """A JSON object kept as a dict (checked later against the right shape, e.g. the channel's platform),
+    documented as any of `shapes`, so the OpenAPI says which keys there are and that no others are taken."""
+    shape = shapes[0] if len(shapes) == 1 else Union[shapes]  # noqa: UP007 (built from a tuple)
+    return Annotated[dict[str, Any], PlainValidator(_an_object, json_schema_input_type=shape)]
+
+
+if TYPE_CHECKING:  # what the code handles; the OpenAPI shows the shapes below
+    SocialOverrides: TypeAlias = dict[str, Any]
+    PlatformSettings: TypeAlias = dict[str, Any]
+    PlatformCredentials: TypeAlias = dict[str, Any]
+else:
+    # A channel's partial social rules: SocialRules' shape, where every key may be left out.
+    SocialOverrides = object_shaped_as(SocialRules)
+    PlatformSettings = object_shaped_as(*dict.fromkeys(spec.settings for spec in SPECS.values()))
+    PlatformCredentials = object_shaped_as(*dict.fromkeys(s.credentials for s in SPECS.values() if s.credentials))
+
+
 class ChannelSettings(BaseModel):
     """What PUT replaces: the brand options always; platform settings and credentials only when given."""
 
@@ -137,21 +162,19 @@ class ChannelSettings(BaseModel):
     counts_as: Literal["x", "bluesky", "mastodon", "threads", "linkedin", "instagram"] | None = Field(
         default=None, description="apply this platform's length counting and limits in the brand check"
     )
-    social_overrides: dict[str, Any] = Field(default={}, description="the workspace's social rules, changed here")
+    social_overrides: SocialOverrides = Field(default={}, description="the workspace's social rules, changed here")
     approval_policy: ApprovalPolicy | None = Field(default=None, description="replaces the workspace's policy")
     platform: PlatformName | None = Field(default=None, description="fixed at creation; none = unchanged")
-    settings: dict[str, Any] | None = Field(
+    settings: PlatformSettings | None = Field(
         default=None, description="the platform's settings (base URL, handle, page id, ...); none = unchanged"
     )
-    credentials: dict[str, Any] | None = Field(
+    credentials: PlatformCredentials | None = Field(
         default=None, repr=False, description="the platform's secrets, write-only; none = unchanged"
     )
 
     @field_validator("social_overrides")
     @classmethod
     def _valid_overrides(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from brand.engine import SocialRules
-
         SocialRules().with_overrides(value)  # raises a ValidationError naming the bad field
         return value
 
@@ -162,7 +185,7 @@ class ChannelCreate(ChannelSettings):
 
 
 class ChannelReconnect(BaseModel):
-    credentials: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's new secrets")
+    credentials: PlatformCredentials | None = Field(default=None, repr=False, description="the platform's new secrets")
 
 
 class ChannelPublic(BaseModel):
