@@ -224,3 +224,12 @@ async def test_an_impossible_time_for_a_submitted_post_is_refused_and_the_post_s
     decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
     assert (await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))).status_code == 200
     assert len((await api.get("/posts", headers=as_user("ed"))).json()["posts"]) == 1
+
+
+@pytest.mark.parametrize("expires_at", ["9999-12-31T23:00:00-14:00", "0001-01-01T00:00:00+14:00"])
+async def test_a_token_expiry_outside_the_calendar_is_refused(http: httpx.AsyncClient, expires_at: str) -> None:
+    credentials = {"access_token": "a" * 20, "expires_at": expires_at}
+    body = {"id": "xch", "name": "X", "platform": "x", "settings": {}, "credentials": credentials}
+    r = await http.post("/workspaces/acme/channels", json=body, headers=as_user("ada"))
+    assert _refused(r, "credentials.expires_at")
+    assert (await http.get("/workspaces/acme/channels/xch", headers=as_user("ada"))).status_code == 404
