@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api.deps import AppContext
 from api.docs_pages import install_docs_pages
 from api.errors import TooLargeAsErrorBody, error_responses, install_error_handlers
-from api.request_text import refuse_unencodable_text
+from api.request_text import refuse_unstorable_text
 from api.routes_audit import router as audit_router
 from api.routes_auth import router as auth_router
 from api.routes_brand import router as brand_router
@@ -48,7 +48,7 @@ def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         max_body_size=MAX_BODY_BYTES,
-        dependencies=[Depends(refuse_unencodable_text)],
+        dependencies=[Depends(refuse_unstorable_text)],
         docs_url=None,  # served from installed assets instead of a CDN: install_docs_pages
         redoc_url=None,
     )

@@ -1,9 +1,10 @@
-"""Text that is not Unicode is refused before any route sees it.
+"""Text that cannot be stored is refused before any route sees it.
 
 JSON may spell a lone surrogate ("\\ud800"), and Python's JSON reader passes it through as a str that no
-database, hash or Temporal payload can encode: it used to fail as a 500 after part of a change was stored.
-Every JSON body is checked once here, whatever model reads it (dict-typed fields included), so a new field
-cannot forget it; the answer is the usual 422 naming each field.
+database, hash or Temporal payload can encode; PostgreSQL cannot store a NUL character ("\\u0000", or %00 in
+a URL) in text at all. Both used to fail as a 500, sometimes after part of a change was stored. Every JSON
+body, query and path parameter is checked once here, whatever reads it (dict-typed fields included), so a
+new field cannot forget it; the answer is the usual 422 naming each field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 
-PROBLEM = "is not valid Unicode text (a lone surrogate such as \\ud800): send the characters you meant"
+NOT_UNICODE = "is not valid Unicode text (a lone surrogate such as \\ud800): send the characters you meant"
+HOLDS_NUL = "holds a NUL character (\\u0000), which text cannot: leave it out"
 
 
 def _reads_as_json(request: Request) -> bool:
@@ -23,33 +25,46 @@ def _reads_as_json(request: Request) -> bool:
     return not kind or kind == "application/json" or kind.endswith("+json")
 
 
-def unencodable(value: Any, where: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
-    """The location of every string (or object key) in a JSON value that UTF-8 cannot encode."""
+def text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return HOLDS_NUL
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return NOT_UNICODE
+    return None
+
+
+def unstorable(value: Any, where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Where a JSON value holds a string (or an object key) that cannot be stored, and why."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            yield where
+        problem = text_problem(value)
+        if problem:
+            yield where, problem
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from unencodable(key, where)
-            yield from unencodable(item, (*where, key))
+            yield from unstorable(key, where)
+            yield from unstorable(item, (*where, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from unencodable(item, (*where, index))
+            yield from unstorable(item, (*where, index))
 
 
-async def refuse_unencodable_text(request: Request) -> None:
-    """An app-wide dependency: 422 for a JSON body holding text that is not Unicode."""
-    if not _reads_as_json(request) or not await request.body():
-        return
-    try:
-        data = await request.json()  # parsed once: FastAPI has read it already and Starlette keeps it
-    except ValueError:
-        return  # not JSON at all: FastAPI has refused it before any dependency runs
-    found = [
-        {"loc": ("body", *loc), "msg": PROBLEM, "type": "unencodable_text", "input": None}
-        for loc in dict.fromkeys(unencodable(data))
-    ]
+async def refuse_unstorable_text(request: Request) -> None:
+    """An app-wide dependency: 422 for a parameter or JSON body holding text that cannot be stored."""
+    found: dict[tuple[str | int, ...], str] = {}
+    for where, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            if isinstance(value, str) and (problem := text_problem(value)):
+                found[(where, name)] = problem
+    if _reads_as_json(request) and await request.body():
+        try:
+            data = await request.json()  # parsed once: FastAPI has read it already and Starlette keeps it
+        except ValueError:
+            data = None  # not JSON at all: FastAPI has refused it before any dependency runs
+        for loc, problem in unstorable(data):
+            found.setdefault(("body", *loc), problem)
     if found:
-        raise RequestValidationError(found)
+        raise RequestValidationError(
+            [{"loc": loc, "msg": msg, "type": "unstorable_text", "input": None} for loc, msg in found.items()]
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,30 @@ BAD_TIMES: list[dict[str, Any]] = [
     {"publish_at": "2030-01-01T09:00:00", "time_zone": "posixrules"},
 ]
 SURROGATE = "caf\ud800"
+NUL = "a\x00b"
 JSON = {"content-type": "application/json"}
 
 
-@pytest.fixture
-async def http(engine: Engine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def _client(engine: Engine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(data_dir=tmp_path / "data"), engine, client=None)  # type: ignore[arg-type]
     ACCOUNTS.use(engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bad.test") as client:
         await setup_workspace(client)
+        yield client
+
+
+@pytest.fixture
+async def http(engine: Engine, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(engine, tmp_path) as client:
+        yield client
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def on_both(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on SQLite and on PostgreSQL, which refuses some text SQLite stores (NUL)."""
+    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+    async with _client(engine, tmp_path) as client:
         yield client
 
 
@@ -109,16 +125,19 @@ TEXTS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.parametrize("bad", [SURROGATE, NUL])
 @pytest.mark.parametrize(("path", "body"), TEXTS, ids=[f"{p} {sorted(b)}" for p, b in TEXTS])
-async def test_text_that_is_not_unicode_is_refused_naming_the_field(
-    http: httpx.AsyncClient, path: str, body: dict[str, Any]
+async def test_text_that_cannot_be_stored_is_refused_naming_the_field(
+    on_both: httpx.AsyncClient, path: str, body: dict[str, Any], bad: str
 ) -> None:
+    http = on_both
+    body = json.loads(json.dumps(body).replace(json.dumps(SURROGATE)[1:-1], json.dumps(bad)[1:-1]))
     draft = (await http.post("/posts", json={"channel_id": "sbx", "text": "A draft"}, headers=as_user("ed"))).json()
     user = "ed" if path.startswith("/posts") else "ada"
     # As JSON spells it: the escape "\ud800", which Python's reader turns into a lone surrogate.
     escaped = json.dumps(body)
     r = await http.post(path.format(post=draft["id"]), content=escaped, headers={**as_user(user), **JSON})
-    answer = _refused(r, "Unicode")
+    answer = _refused(r, "Unicode" if bad == SURROGATE else "NUL")
     assert answer["error"] == "invalid_request" and answer["details"][0]["field"]
     assert await _post_count(http) == 1
     revisions = (await http.get(f"/posts/{draft['id']}/revisions", headers=as_user("ed"))).json()["revisions"]
@@ -233,3 +252,10 @@ async def test_a_token_expiry_outside_the_calendar_is_refused(http: httpx.AsyncC
     r = await http.post("/workspaces/acme/channels", json=body, headers=as_user("ada"))
     assert _refused(r, "credentials.expires_at")
     assert (await http.get("/workspaces/acme/channels/xch", headers=as_user("ada"))).status_code == 404
+
+
+async def test_a_nul_in_a_query_or_path_parameter_is_refused(on_both: httpx.AsyncClient) -> None:
+    r = await on_both.get("/workspaces/acme/audit", params={"actor": NUL}, headers=as_user("ada"))
+    assert _refused(r, "NUL")["details"][0]["field"] == "query.actor"
+    r = await on_both.get("/posts/a%00b", headers=as_user("ada"))
+    assert _refused(r, "NUL")["details"][0]["field"] == "path.post_id"
