@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from api.deps import AppContext
+from api.docs_pages import install_docs_pages
 from api.errors import TooLargeAsErrorBody, error_responses, install_error_handlers
+from api.request_text import refuse_unstorable_text
 from api.routes_audit import router as audit_router
 from api.routes_auth import router as auth_router
 from api.routes_brand import router as brand_router
@@ -44,9 +46,18 @@ class PostgateAPI(FastAPI):
 
 
 def create_app(settings: Settings, engine: Engine, client: Client) -> FastAPI:
-    app = PostgateAPI(title="postgate", version="0.1.0", description=DESCRIPTION, max_body_size=MAX_BODY_BYTES)
+    app = PostgateAPI(
+        title="postgate",
+        version="0.1.0",
+        description=DESCRIPTION,
+        max_body_size=MAX_BODY_BYTES,
+        dependencies=[Depends(refuse_unstorable_text)],
+        docs_url=None,  # served from installed assets instead of a CDN: install_docs_pages
+        redoc_url=None,
+    )
     app.state.ctx = AppContext(settings=settings, engine=engine, client=client)
     install_error_handlers(app)
+    install_docs_pages(app)
     # Errors every route of a router may answer with; each route declares its others (403, 409, ...).
     authenticated = error_responses(401, 413, 422)
     in_a_workspace = error_responses(401, 404, 413, 422)  # every route names a workspace or a post

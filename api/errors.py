@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import (
     WorkflowQueryFailedError,
@@ -55,6 +56,7 @@ HTTP_ERRORS = {
 }
 # FastAPI's answer to a body it cannot read (not UTF-8); a JSON syntax error is already a validation error.
 UNREADABLE_BODY = "There was an error parsing the body"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 UNAVAILABLE = "the workflow service is unreachable right now; nothing was changed, try again shortly"
 
 
@@ -79,6 +81,10 @@ MEANINGS = {
     503: "a service this needs is unavailable: nothing was changed, try again after Retry-After seconds",
     504: "the workflow did not answer in time: read the object before trying again",
 }
+
+
+# What a route that talks to Temporal may also answer: the service failed, was unreachable, or timed out.
+WORKFLOW_ERRORS = (502, 503, 504)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -127,6 +133,16 @@ class TooLargeAsErrorBody:
         await self.app(scope, receive, send_error_body)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path: Starlette's own 405 names only the first route's."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
@@ -167,7 +183,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "problem": err["msg"]}
+            # The location without its leading "body" (a field may itself be called body).
+            {
+                "field": ".".join(str(p) for p in err["loc"][1 if err["loc"][:1] == ("body",) else 0 :]),
+                "problem": err["msg"],
+            }
             for err in exc.errors()
         ]
         fields = ", ".join(d["field"] or "body" for d in details)
@@ -180,12 +200,12 @@ def install_error_handlers(app: FastAPI) -> None:
             problem = "the body is not UTF-8 JSON"
             return _error(422, "invalid_request", problem, [{"field": "", "problem": problem}])
         message = _too_large(request.scope) if exc.status_code == 413 else str(exc.detail)
-        return _error(
-            exc.status_code,
-            HTTP_ERRORS.get(exc.status_code, "http_error"),
-            message,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+        return _error(exc.status_code, HTTP_ERRORS.get(exc.status_code, "http_error"), message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
+from api.schemas import IsoInstant
 from api.service import ServiceError
 from store.audit_chain import ChainBroken, ChainReport, NothingToSign, checkpoint_now, verify_chain
 from store.audit_search import AuditFilter, ExportFormat, export, export_row, find_entries
@@ -67,8 +68,8 @@ def _filter(
     post_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=32)] = None,
-    since: Annotated[datetime | None, Query(description="entries at or after, with a UTC offset")] = None,
-    until: Annotated[datetime | None, Query(description="entries before, with a UTC offset")] = None,
+    since: Annotated[IsoInstant | None, Query(description="entries at or after, with a UTC offset")] = None,
+    until: Annotated[IsoInstant | None, Query(description="entries before, with a UTC offset")] = None,
 ) -> AuditFilter:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
@@ -137,7 +138,7 @@ def export_entries(
     )
 
 
-@router.get("/verify", response_model=ChainReport, responses=error_responses(403))
+@router.get("/verify", response_model=ChainReport, responses=error_responses(403, 503))
 def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport:
     """Walk the whole chain and check every signed checkpoint; the first broken entry, if any."""
     _reader(user, workspace_id)
@@ -149,7 +150,7 @@ def verify(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> ChainReport
         return verify_chain(session, workspace_id, public_key, checkpoint_every=ctx.settings.audit_checkpoint_every)
 
 
-@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic, responses=error_responses(403, 409))
+@router.post("/checkpoints", status_code=201, response_model=CheckpointPublic, responses=error_responses(403, 409, 503))
 def checkpoint(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> CheckpointPublic:
     """Sign the chain's current end now (after verifying it); signing the same end twice returns the first."""
     require_role(own_workspace(user, workspace_id), "admin")

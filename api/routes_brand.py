@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Request
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Header, HTTPException, Request
+from pydantic import BaseModel, Field
 
 from activities.brand import brand_budget
 from api.deps import ContextDep, CurrentUser, require_role
@@ -173,16 +173,9 @@ def read_style(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StylePu
 
 
 @router.put("/social-rules", response_model=SocialRules, responses=error_responses(403))
-def set_social_rules(
-    workspace_id: str, ctx: ContextDep, user: CurrentUser, body: Annotated[dict[str, Any], Body()]
-) -> SocialRules:
+def set_social_rules(workspace_id: str, rules: SocialRules, ctx: ContextDep, user: CurrentUser) -> SocialRules:
     """Replace the workspace's social rules (hashtags, links, UTM, disclosure, alt text, claims, length)."""
     require_role(own_workspace(user, workspace_id), "admin")
-    try:
-        rules = SocialRules.model_validate(body)
-    except ValidationError as err:
-        details = [{"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in err.errors()]
-        raise ServiceError(422, "invalid_request", "fix the social rules listed in details", details) from err
     with transaction(ctx.engine) as session:
         workspace = session.get(Workspace, workspace_id)
         assert workspace is not None

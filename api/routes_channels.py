@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from api.approval_policies import refuse_unknown_signers
 from api.deps import Actor, ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
@@ -110,7 +111,7 @@ def _set_credentials(channel: Channel, keyring: KeyRing, secrets: Mapping[str, A
     "/workspaces/{workspace_id}/channels",
     status_code=201,
     response_model=ChannelPublic,
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 503),
 )
 def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user: CurrentUser) -> ChannelPublic:
     """Add a channel: its platform, the platform's settings and (except the sandbox) its credentials."""
@@ -125,6 +126,7 @@ def create_channel(workspace_id: str, body: ChannelCreate, ctx: ContextDep, user
     conflict = ServiceError(409, "already_exists", f"channel '{body.id}' already exists; choose another id")
     try:
         with transaction(ctx.engine) as session:
+            refuse_unknown_signers(session, workspace_id, body.approval_policy)
             if workspace_channel(session, workspace_id, body.id) is not None:
                 raise conflict
             channel = Channel(
@@ -168,7 +170,7 @@ def read_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Curr
 @router.put(
     "/workspaces/{workspace_id}/channels/{channel_id}",
     response_model=ChannelPublic,
-    responses=error_responses(403, 409),
+    responses=error_responses(403, 409, 503),
 )
 def update_channel(
     workspace_id: str, channel_id: str, body: ChannelSettings, ctx: ContextDep, user: CurrentUser
@@ -186,6 +188,7 @@ def update_channel(
                 "platform_fixed",
                 f"channel '{channel_id}' publishes to {channel.platform}; add a new channel for {body.platform}",
             )
+        refuse_unknown_signers(session, workspace_id, body.approval_policy)
         try:
             settings = validate_settings(channel.platform, body.settings) if body.settings is not None else None
             secrets = validate_credentials(channel.platform, body.credentials) if body.credentials is not None else None
@@ -207,7 +210,9 @@ def update_channel(
 
 
 @router.post(
-    "/workspaces/{workspace_id}/channels/{channel_id}/test", response_model=ChannelCheck, responses=error_responses(403)
+    "/workspaces/{workspace_id}/channels/{channel_id}/test",
+    response_model=ChannelCheck,
+    responses=error_responses(403, 503),
 )
 async def test_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: CurrentUser) -> ChannelCheck:
     """Ask the platform who the channel's credentials act as (Mastodon verify_credentials, Bluesky
@@ -307,7 +312,7 @@ def enable_channel(workspace_id: str, channel_id: str, ctx: ContextDep, user: Cu
 @router.post(
     "/workspaces/{workspace_id}/channels/{channel_id}/reconnect",
     response_model=ChannelPublic,
-    responses=error_responses(403),
+    responses=error_responses(403, 503),
 )
 def reconnect_channel(
     workspace_id: str, channel_id: str, body: ChannelReconnect, ctx: ContextDep, user: CurrentUser

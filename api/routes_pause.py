@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ContextDep, CurrentUser, require_role
-from api.errors import error_responses
+from api.errors import WORKFLOW_ERRORS, error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
 from domain.lifecycle import Pause, Resume
@@ -82,7 +82,7 @@ def _switch_pause(
         record_workspace_event(session, workspace_id, action, actor, at, detail)
 
 
-@router.post("/pause", response_model=PauseState, responses=error_responses(403, 409))
+@router.post("/pause", response_model=PauseState, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
     """Hold every scheduled post before its publish starts, durably (restarts keep the hold)."""
     require_role(own_workspace(user, workspace_id), "admin")
@@ -97,7 +97,7 @@ async def pause(workspace_id: str, body: PauseBody, ctx: ContextDep, user: Curre
     return PauseState(paused=True, since=now, reason=body.reason, by=user.id, posts_signalled=signalled)
 
 
-@router.post("/resume", response_model=PauseState, responses=error_responses(403, 409))
+@router.post("/resume", response_model=PauseState, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def resume(workspace_id: str, body: ResumeBody, ctx: ContextDep, user: CurrentUser) -> PauseState:
     require_role(own_workspace(user, workspace_id), "admin")
     detail = body.model_dump(mode="json")

@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
-from api.errors import error_responses
+from api.errors import WORKFLOW_ERRORS, error_responses
 from api.pagination import page
 from api.post_channels import publish_retries, with_unpublished
 from api.schemas import (
@@ -132,7 +132,7 @@ async def _submit(ctx: ContextDep, post_id: str) -> None:
         raise ServiceError(409, "already_submitted", f"post {post_id} was already submitted") from err
 
 
-@router.post("", status_code=201, response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("", status_code=201, response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Create a draft (and submit it at once with `submit: true`)."""
 
@@ -172,7 +172,12 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
     return await _view(ctx, post, submitted=body.submit)
 
 
-@router.post("/{post_id}/submit", status_code=202, response_model=PostPublic, responses=error_responses(403, 409))
+@router.post(
+    "/{post_id}/submit",
+    status_code=202,
+    response_model=PostPublic,
+    responses=error_responses(403, 409, *WORKFLOW_ERRORS),
+)
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
     post = await _visible_post(ctx, user, post_id, "editor")
@@ -181,7 +186,10 @@ async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 
 
 @router.post(
-    "/{post_id}/revisions", status_code=201, response_model=RevisionPublic, responses=error_responses(403, 409)
+    "/{post_id}/revisions",
+    status_code=201,
+    response_model=RevisionPublic,
+    responses=error_responses(403, 409, *WORKFLOW_ERRORS),
 )
 async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: CurrentUser) -> RevisionPublic:
     """A new revision. A submitted post is checked again and needs approval again."""
@@ -198,7 +206,7 @@ async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: Curr
     return RevisionPublic(**ref.model_dump())
 
 
-@router.post("/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def decide(
     post_id: str,
     body: DecisionCreate,
@@ -218,7 +226,7 @@ async def decide(
     return await _view(ctx, post)
 
 
-@router.post("/{post_id}/schedule", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("/{post_id}/schedule", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Move the publish time (before publishing starts). A post on hold is scheduled again."""
     post = await _visible_post(ctx, user, post_id, "editor")
@@ -235,7 +243,7 @@ async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: Cu
     return await _view(ctx, post)
 
 
-@router.post("/{post_id}/publish-now", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("/{post_id}/publish-now", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Publish an approved post at once instead of at its time (it still needs its approval)."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
@@ -244,7 +252,7 @@ async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
     return await _view(ctx, post)
 
 
-@router.post("/{post_id}/withdraw", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("/{post_id}/withdraw", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Take a submitted post back before it is published; its lifecycle ends."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
@@ -255,7 +263,9 @@ async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: Curren
     return await _view(ctx, post)
 
 
-@router.post("/{post_id}/retry-publish", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post(
+    "/{post_id}/retry-publish", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS)
+)
 async def retry_publish(
     post_id: str, ctx: ContextDep, user: CurrentUser, body: RetryChoice | None = None
 ) -> PostPublic:
@@ -263,13 +273,14 @@ async def retry_publish(
 
     Every failed channel is retried, or only `channel_id`."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
+    _require_submitted(post, "only a post whose publishing failed can be retried")
     await _handle(ctx, post_id).execute_update(
         PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
     )
     return await _view(ctx, post)
 
 
-@router.get("/{post_id}", response_model=PostPublic)
+@router.get("/{post_id}", response_model=PostPublic, responses=error_responses(*WORKFLOW_ERRORS))
 async def read(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     return await _view(ctx, await _visible_post(ctx, user, post_id))
 

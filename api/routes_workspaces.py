@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from api.approval_policies import refuse_unknown_signers
 from api.deps import ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
@@ -229,6 +230,7 @@ def set_approval_policy(workspace_id: str, body: ApprovalPolicy, ctx: ContextDep
     """Replace the workspace's approval policy; posts submitted from now on follow it."""
     require_role(own_workspace(user, workspace_id), "admin")
     with transaction(ctx.engine) as session:
+        refuse_unknown_signers(session, workspace_id, body)
         workspace = get_workspace(session, workspace_id)
         assert workspace is not None
         before = json.loads(workspace.approval_policy) if workspace.approval_policy else None

@@ -3,23 +3,88 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+import re
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias, Union
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
+from brand.engine import SocialRules
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
 from domain.content import PostText, Variant
 from domain.lifecycle import ChannelState, DecisionOutcome, LifecycleState, MetricsSnapshot, Publication
 from domain.status import Decision, LatePolicy, PostStatus
-from platforms.channel_settings import PlatformName
+from platforms.channel_settings import SPECS, PlatformName
 from store.accounts import Role
 from store.posts import channel_ids
 from store.tables import AuditEntry, Channel, Post
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+# Names zoneinfo finds that are not places: the machine's own zone, a placeholder, a file of rules.
+NOT_ZONES = {"localtime", "Factory", "posixrules"}
+
+
+@cache
+def zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() - NOT_ZONES)
+
+
+def _canonical_zone(name: str) -> str:
+    if name not in zone_names():
+        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Jakarta, Europe/Berlin, UTC)")
+    return name
+
+
+ZoneName = Annotated[
+    str, Field(max_length=64, description="IANA zone, e.g. Asia/Jakarta"), AfterValidator(_canonical_zone)
+]
+
+# What `datetime.fromisoformat` reads, no more: a number (or a string of digits) is not a time.
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$")
+
+
+def _iso_string(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_8601.match(value):
+        raise ValueError("give an ISO 8601 date and time as a string, e.g. 2026-12-01T09:00:00+07:00")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The instant must exist in UTC: 9999-12-31T23:00-14:00 or 0001-01-01T00:00+14:00 do not."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("this time is outside the calendar once converted to UTC; give a real date") from None
+    return value
+
+
+# An ISO 8601 date and time whose UTC instant exists (with an offset it is aware; without, naive).
+IsoInstant = Annotated[datetime, BeforeValidator(_iso_string), AfterValidator(_in_utc)]
+EARLIEST_PUBLISH = datetime(2000, 1, 1, tzinfo=UTC)
+PUBLISH_HORIZON = timedelta(days=3653)  # ten years
+
+
+def within_publish_range(value: datetime) -> datetime:
+    """A publish time a person could mean: not before 2000, not more than ten years ahead."""
+    if value.tzinfo is not None:
+        instant = _in_utc(value).astimezone(UTC)
+        latest = datetime.now(UTC) + PUBLISH_HORIZON
+        if not EARLIEST_PUBLISH <= instant <= latest:
+            raise ValueError(
+                f"publish_at must be between {EARLIEST_PUBLISH.date()} and {latest.date()} (ten years ahead)"
+            )
+    return value
+
+
+# A publish time: checked again once a wall-clock time has its zone (PublishTime).
+PublishInstant = Annotated[IsoInstant, AfterValidator(within_publish_range)]
 
 
 class MemberCreate(BaseModel):
@@ -42,19 +107,13 @@ class WorkspaceCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     banned_words: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=1000)
     late_policy: LatePolicy = Field(default=LatePolicy.PUBLISH, description="for posts approved after their time")
-    time_zone: str = Field(default="UTC", max_length=64, description="IANA zone posts are shown in")
+    time_zone: ZoneName = Field(default="UTC", description="IANA zone posts are shown in")
     late_notice_after_s: int = Field(
         default=60, ge=0, le=31 * 86400, description="a post out later than this after its time notifies its people"
     )
     unpublish_roles: list[Role] = Field(
         default=["editor", "approver", "admin"], max_length=5, description="who may take a published post down"
     )
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        _zone(value)
-        return value
 
 
 class WorkspacePublic(BaseModel):
@@ -87,6 +146,30 @@ class UserCreated(UserPublic):
     token_expires_at: datetime
 
 
+def _an_object(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")
+    return value
+
+
+def object_shaped_as(*shapes: Any) -> Any:
+    """A JSON object kept as a dict (checked later against the right shape, e.g. the channel's platform),
+    documented as any of `shapes`, so the OpenAPI says which keys there are and that no others are taken."""
+    shape = shapes[0] if len(shapes) == 1 else Union[shapes]  # noqa: UP007 (built from a tuple)
+    return Annotated[dict[str, Any], PlainValidator(_an_object, json_schema_input_type=shape)]
+
+
+if TYPE_CHECKING:  # what the code handles; the OpenAPI shows the shapes below
+    SocialOverrides: TypeAlias = dict[str, Any]
+    PlatformSettings: TypeAlias = dict[str, Any]
+    PlatformCredentials: TypeAlias = dict[str, Any]
+else:
+    # A channel's partial social rules: SocialRules' shape, where every key may be left out.
+    SocialOverrides = object_shaped_as(SocialRules)
+    PlatformSettings = object_shaped_as(*dict.fromkeys(spec.settings for spec in SPECS.values()))
+    PlatformCredentials = object_shaped_as(*dict.fromkeys(s.credentials for s in SPECS.values() if s.credentials))
+
+
 class ChannelSettings(BaseModel):
     """What PUT replaces: the brand options always; platform settings and credentials only when given."""
 
@@ -95,21 +178,19 @@ class ChannelSettings(BaseModel):
     counts_as: Literal["x", "bluesky", "mastodon", "threads", "linkedin", "instagram"] | None = Field(
         default=None, description="apply this platform's length counting and limits in the brand check"
     )
-    social_overrides: dict[str, Any] = Field(default={}, description="the workspace's social rules, changed here")
+    social_overrides: SocialOverrides = Field(default={}, description="the workspace's social rules, changed here")
     approval_policy: ApprovalPolicy | None = Field(default=None, description="replaces the workspace's policy")
     platform: PlatformName | None = Field(default=None, description="fixed at creation; none = unchanged")
-    settings: dict[str, Any] | None = Field(
+    settings: PlatformSettings | None = Field(
         default=None, description="the platform's settings (base URL, handle, page id, ...); none = unchanged"
     )
-    credentials: dict[str, Any] | None = Field(
+    credentials: PlatformCredentials | None = Field(
         default=None, repr=False, description="the platform's secrets, write-only; none = unchanged"
     )
 
     @field_validator("social_overrides")
     @classmethod
     def _valid_overrides(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from brand.engine import SocialRules
-
         SocialRules().with_overrides(value)  # raises a ValidationError naming the bad field
         return value
 
@@ -120,7 +201,7 @@ class ChannelCreate(ChannelSettings):
 
 
 class ChannelReconnect(BaseModel):
-    credentials: dict[str, Any] | None = Field(default=None, repr=False, description="the platform's new secrets")
+    credentials: PlatformCredentials | None = Field(default=None, repr=False, description="the platform's new secrets")
 
 
 class ChannelPublic(BaseModel):
@@ -188,29 +269,21 @@ class ChannelCheck(BaseModel):
     message: str | None = None
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Jakarta, Europe/Berlin, UTC)") from None
-
-
 class PublishTime(BaseModel):
     """A publish time: an instant with a UTC offset, or a wall-clock time in an IANA zone (DST-correct)."""
 
-    publish_at: datetime | None = Field(
+    publish_at: PublishInstant | None = Field(
         default=None,
         description="2026-12-01T09:00:00+07:00, or 2026-12-01T09:00:00 with time_zone; default now",
     )
-    time_zone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Asia/Jakarta")
+    time_zone: ZoneName | None = None
 
     @model_validator(mode="after")
     def _resolvable(self) -> PublishTime:
-        zone = _zone(self.time_zone) if self.time_zone else None
         if self.publish_at is not None and self.publish_at.tzinfo is None:
-            if zone is None:
+            if self.time_zone is None:
                 raise ValueError("publish_at has no UTC offset: add one (+07:00, Z) or give time_zone")
-            self.publish_at = self.publish_at.replace(tzinfo=zone)
+            self.publish_at = within_publish_range(self.publish_at.replace(tzinfo=ZoneInfo(self.time_zone)))
         return self
 
     def utc(self) -> datetime | None:
@@ -253,7 +326,7 @@ class PostCreate(PublishTime):
 
 
 class ScheduleChange(PublishTime):
-    publish_at: datetime = Field(description="2026-12-01T09:00:00+07:00, or a wall-clock time with time_zone")
+    publish_at: PublishInstant = Field(description="2026-12-01T09:00:00+07:00, or a wall-clock time with time_zone")
 
 
 class Withdrawal(BaseModel):

@@ -111,6 +111,17 @@ def _decode(path: str, data: bytes, problems: list[tuple[str, str]]) -> str | No
         return None
 
 
+def _encodable(value: object) -> bool:
+    """YAML's "\\ud800" escape gives a lone surrogate, which no finding, hash or payload can encode."""
+    if isinstance(value, str):
+        return value.isascii() or not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
+
+
 def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     problems: list[tuple[str, str]] = []
     accepted: list[str] = []
@@ -135,6 +146,9 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
             problems.append((path, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}"))
+            continue
+        if not _encodable(raw):
+            problems.append((path, "holds text that is not Unicode (an escape such as \\ud800); write the characters"))
             continue
         style, rule = path.split("/")
         definition = parse_rule(f"{style}.{rule.removesuffix('.yml')}", path, raw, problems)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -84,6 +85,22 @@ class ApprovalPolicy(BaseModel):
         default=[ApprovalStep(name="approval", roles=DEFAULT_APPROVER_ROLES)], min_length=1, max_length=10
     )
     distinct_signers: bool = Field(default=False, description="one person may not sign two steps of a post")
+
+
+def unknown_signers(policy: ApprovalPolicy, members: Collection[str], roles: Collection[str]) -> list[str]:
+    """What the policy names that the workspace lacks: users who are not members (as signers or backups) and
+    roles nobody can have, each once as `user 'x'` / `role 'y'`. A step naming them could never be signed."""
+    users: set[str] = set()
+    named_roles: set[str] = set()
+    for step in policy.steps:
+        users |= set(step.users)
+        named_roles |= set(step.roles)
+        if step.deadline is not None:
+            users |= set(step.deadline.escalate_to_users)
+            named_roles |= set(step.deadline.escalate_to_roles)
+    return [f"user '{u}'" for u in sorted(users - set(members))] + [
+        f"role '{r}'" for r in sorted(named_roles - set(roles))
+    ]
 
 
 class ResolvedStep(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -50,6 +50,14 @@ def _base_url(value: str) -> str:
 def _secret(value: SecretStr) -> SecretStr:
     if not value.get_secret_value().strip():
         raise ValueError("must not be empty")
+    return value
+
+
+def _exists_in_utc(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("this time is outside the calendar once converted to UTC; give a real date") from None
     return value
 
 
@@ -114,7 +122,9 @@ class OAuth2Credentials(_Strict):
     access_token: Secret = Field(description="the OAuth2 access token")
     refresh_token: Secret | None = Field(default=None, description="to refresh it before it runs out")
     client_secret: Secret | None = Field(default=None, description="the app's client secret, to refresh")
-    expires_at: AwareDatetime | None = Field(default=None, description="when the access token runs out")
+    expires_at: Annotated[AwareDatetime, AfterValidator(_exists_in_utc)] | None = Field(
+        default=None, description="when the access token runs out"
+    )
 
 
 class LinkedInSettings(_Strict):
@@ -233,7 +243,7 @@ def validate_credentials(platform: str, credentials: Mapping[str, Any] | None) -
     """
     spec = SPECS[platform].credentials
     if spec is None:
-        if credentials:
+        if credentials is not None:  # even {}: the OpenAPI says credentials are a platform's, never empty
             raise ConfigInvalid(
                 [{"loc": ("credentials",), "msg": f"{platform} channels take no credentials", "type": "extra"}]
             )

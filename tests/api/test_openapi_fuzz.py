@@ -5,7 +5,8 @@ a workspace whose admin makes every request, so routes get past authentication a
 parameters are either ones that exist (the workspace, a draft and a submitted post, a channel, members, a
 spare token, a notification target) or generated ones. Each operation gets positive and negative examples,
 derandomized so a run repeats; each answer must be no 5xx, a status the operation declares, its declared
-content type, and a body that matches the declared schema (errors included: the one error body).
+content type, declared headers, a body that matches the declared schema (errors included: the one error
+body), and a request the schema forbids must be refused (4xx), so the document is no looser than the server.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -42,7 +46,20 @@ from settings import Settings
 from store.engine import make_engine, migrate
 from worker import running_worker
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# `--checks all` but for: the stateful checks (use_after_free, ensure_resource_availability), the auth probes
+# (ignored_auth, object_level_authorization: tests/api/test_authorization.py calls every route without and with
+# another's credentials, once, instead of twice more per example here), positive_data_acceptance (a valid body
+# naming a channel of no workspace is rightly refused), and the method probes (tests/api/test_openapi_contract.py
+# sends every undeclared method to every path and checks the 405 and its Allow header).
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    missing_required_header,
+]
 EXAMPLES_PER_MODE = 12  # positive and negative each: about 25 requests per operation
 
 # Operations that cannot be fuzzed meaningfully; nothing else is left out.
