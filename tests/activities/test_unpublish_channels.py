@@ -17,12 +17,13 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.channels import ChannelAdapters
 from activities.unpublish import UnpublishActivities
-from domain.lifecycle import Publication, UnpublishChannelRequest
+from domain.lifecycle import Publication, RevisionRef, UnpublishChannelRequest
 from settings import Settings
 from store.credentials import keyring_for, new_key, seal_channel
 from store.engine import transaction
 from store.publications import add_publication, idempotency_key, publications_of
-from store.tables import Channel, Workspace
+from store.posts import add_post
+from store.tables import Channel, Post, Workspace
 from store.workspaces import add_channel, add_workspace
 
 MASTODON = "https://social.example"
@@ -48,6 +49,21 @@ def db(engine: Engine, settings: Settings) -> Engine:
         )
         seal_channel(channel, keyring_for(settings), {"access_token": TOKEN})
         add_channel(session, channel)
+        # The post says which workspace's channel 'masto' is (channel ids are per workspace).
+        add_post(
+            session,
+            Post(
+                id="p1",
+                workspace_id="acme",
+                channel_id="masto",
+                channel_ids=json.dumps(["masto"]),
+                author="ed",
+                status="published",
+                content_hash="h1",
+                publish_at=datetime.now(UTC),
+            ),
+            RevisionRef(number=1, text="Our new price", content_hash="h1", author="ed"),
+        )
         publication = Publication(
             channel_id="masto",
             external_id=STATUS_ID,

@@ -3,16 +3,15 @@ the database, existing rows encrypted by the migration, re-sealed by a key rotat
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from store.credentials import CredentialError, KeyRing, keyring_for, keyring_from, new_key
-from store.engine import MIGRATIONS, transaction
+from store.engine import run_migrations, transaction
 from store.notifications import add_target, get_target
 from store.tables import NotificationTarget, Workspace
 from store.target_secrets import rotate_targets, target_secret
@@ -82,13 +81,23 @@ def test_the_migration_encrypts_existing_secrets_in_place(
 ) -> None:
     monkeypatch.setenv("POSTGATE_CREDENTIAL_KEYS", f"m1={KEY_1}")
     monkeypatch.setenv("POSTGATE_DATA_DIR", str(tmp_path))
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with bare_db.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0012")
+    run_migrations(bare_db, "upgrade", "0012")
+    # The workspaces table as it was at 0012 (later migrations add columns the model already has).
+    columns = ("id", "name", "banned_words", "social_rules", "late_policy", "time_zone", "approval_policy")
+    workspaces = sa.table("workspaces", *(sa.column(c) for c in columns), sa.column("created_at"))
     with bare_db.begin() as conn:
-        conn.execute(sa.insert(Workspace.__table__).values(id="acme", name="Acme"))  # type: ignore[attr-defined]
+        conn.execute(
+            workspaces.insert().values(
+                id="acme",
+                name="Acme",
+                banned_words="[]",
+                social_rules="{}",
+                late_policy="publish",
+                time_zone="UTC",
+                approval_policy="",
+                created_at=datetime.now(UTC),
+            )
+        )
         conn.execute(
             sa.text(
                 "INSERT INTO notification_targets (workspace_id, kind, url, secret, enabled, created_at) "
@@ -96,9 +105,7 @@ def test_the_migration_encrypts_existing_secrets_in_place(
             ),
             {"secret": SECRET},
         )
-    with bare_db.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0015")
+    run_migrations(bare_db, "upgrade", "0015")
     sealed, key_id, hint = raw_row(bare_db)
     assert SECRET not in sealed and key_id == "m1" and hint == SECRET[-4:]
     from settings import Settings
