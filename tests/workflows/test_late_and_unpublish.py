@@ -19,7 +19,9 @@ from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
 from notify_receivers import SECRET, WebhookReceiver, webhook_receiver
+from settings import Settings
 from store.audit_reconcile import reconcile_post
+from store.credentials import keyring_for
 from store.engine import transaction
 from store.notifications import add_target
 from store.publications import publications_of, snapshots_of
@@ -35,9 +37,8 @@ HOUR, DAY = 3600, 86400
 def receiver(seeded: Engine) -> Iterator[WebhookReceiver]:
     with webhook_receiver() as (receiver, url):
         with transaction(seeded) as session:
-            add_target(
-                session, NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/a", secret=SECRET)
-            )
+            target = NotificationTarget(workspace_id="acme", kind="webhook", url=f"{url}/200/a")
+            add_target(session, target, secret=SECRET, keyring=keyring_for(Settings()))
         yield receiver
 
 

@@ -131,7 +131,9 @@ async def test_one_channel_fails_the_others_publish_and_a_retry_of_that_channel_
     # The retried channel's entry comes after the retry and brings the post back to published.
     retried = actions.index("publish_retried")
     assert ("channel_published", "published") in trail[retried:], trail
-    assert trail[-1] == ("metrics_collected", "done")
+    # The trail ends with the post done: on the last snapshot's entry, or on a `completed` entry when the
+    # last snapshots of two channels were taken while the other was still out (a matter of timing).
+    assert trail[-1] in (("metrics_collected", "done"), ("completed", "done")), trail
     assert row_status == "done"
     await keep_history(handle, "many_channels_partial_failure_retry")
 
