@@ -7,6 +7,9 @@ from enum import StrEnum
 
 class PostStatus(StrEnum):
     DRAFT = "draft"
+    # In the store only: the draft has left the editors' hands and its workflow is being started (the
+    # workflow owns the post from here; a failed start puts it back to draft).
+    SUBMITTING = "submitting"
     BRAND_CHECK = "brand_check"
     CHANGES_NEEDED = "changes_needed"
     AWAITING_APPROVAL = "awaiting_approval"

@@ -77,6 +77,9 @@ PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
 PATCH_PUBLISH_AT_INDEX = "publish-at-index"
 # People hear of a permanent publish failure (and a channel needing reconnection) at once.
 PATCH_NOTIFY_PUBLISH_FAILURE = "notify-publish-failure"
+# A reschedule arriving during the brand check waits for its result, so the check's entry (whose seq came
+# first) never says a status older than the reschedule's: the projection follows the last seq.
+PATCH_RESCHEDULE_AFTER_CHECK = "reschedule-after-brand-check"
 HOLD_LATE = "approved after its publish time"
 HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
@@ -217,6 +220,9 @@ class PostLifecycle:
     async def reschedule(self, req: RescheduleRequest) -> LifecycleState:
         """Move the publish time (None: publish now). A post on hold is scheduled again."""
         self._check_reschedule(req)
+        if self.state.status is PostStatus.BRAND_CHECK and workflow.patched(PATCH_RESCHEDULE_AFTER_CHECK):
+            await workflow.wait_condition(lambda: self.state.status is not PostStatus.BRAND_CHECK)
+            self._check_reschedule(req)  # withdrawn meanwhile: refused
         before = self.state.publish_at
         self.state.publish_at = req.publish_at or workflow.now()
         self.state.publish_zone = req.zone
@@ -416,7 +422,7 @@ class PostLifecycle:
         if resumed in (PostStatus.REJECTED, PostStatus.WITHDRAWN, PostStatus.EXPIRED, PostStatus.DONE):
             return await self._finish()
         if resumed not in (PostStatus.PUBLISHING, PostStatus.PUBLISHED, PostStatus.PUBLISH_FAILED):
-            if not await self._until_due(inp.author if resumed is None else None, resumed):
+            if not await self._until_due((inp.submitted_by or inp.author) if resumed is None else None, resumed):
                 return await self._finish()
             self._set_status(PostStatus.PUBLISHING)
             self._projected = PostStatus.PUBLISHING
@@ -785,6 +791,8 @@ class PostLifecycle:
                 )
             else:
                 failed = self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})
+            # The seq reserved for the published entry stays unused: this entry says so (no silent gap).
+            failed.detail["in_place_of_seq"] = record.seq
             if not self._many:
                 self._projected = failed.status
             await self._write([failed])
@@ -852,6 +860,7 @@ class PostLifecycle:
                         "channel_id": channel.channel_id,
                         "offset_seconds": offset,
                         "reason": str(err.cause or err),
+                        "in_place_of_seq": record.seq,  # the collected entry's seq, never used: no silent gap
                     },
                 )
                 await self._write([missed])
