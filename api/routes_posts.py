@@ -170,7 +170,7 @@ async def _submit(ctx: ContextDep, post_id: str, user: Actor) -> None:
         raise ServiceError(409, "already_submitted", f"post {post_id} was already submitted") from err
 
 
-@router.post("", status_code=201, response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("", status_code=201, response_model=PostPublic, responses=error_responses(403, 409, 502))
 async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Create a draft (and submit it at once with `submit: true`)."""
 
@@ -205,7 +205,9 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
     return await _view(ctx, post, submitted=body.submit)
 
 
-@router.post("/{post_id}/submit", status_code=202, response_model=PostPublic, responses=error_responses(403, 409))
+@router.post(
+    "/{post_id}/submit", status_code=202, response_model=PostPublic, responses=error_responses(403, 409, 502)
+)
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
     post = await _visible_post(ctx, user, post_id, "editor")
