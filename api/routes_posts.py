@@ -43,6 +43,7 @@ from domain.lifecycle import (
 )
 from domain.status import PostStatus
 from store.engine import transaction
+from store.idempotency import Claim, KeyReused, claim_key, keep_answer
 from store.posts import channel_ids, get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
 from store.tables import Post
@@ -205,9 +206,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
     return await _view(ctx, post, submitted=body.submit)
 
 
-@router.post(
-    "/{post_id}/submit", status_code=202, response_model=PostPublic, responses=error_responses(403, 409, 502)
-)
+@router.post("/{post_id}/submit", status_code=202, response_model=PostPublic, responses=error_responses(403, 409, 502))
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
     post = await _visible_post(ctx, user, post_id, "editor")
@@ -233,16 +232,29 @@ async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: Curr
     return RevisionPublic(**ref.model_dump())
 
 
-@router.post("/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409))
+@router.post("/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409, 422))
 async def decide(
     post_id: str,
     body: DecisionCreate,
     ctx: ContextDep,
     user: CurrentUser,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="makes a repeat of this request (same user, post and body) return the first answer; "
+            "reusing a key for another request is 422 idempotency_key_reused",
+        ),
+    ] = None,
 ) -> PostPublic:
     """Approve or reject the revision whose content hash you reviewed."""
     post = await _visible_post(ctx, user, post_id, "approver")
+    route = f"POST /posts/{post_id}/decisions"
+    if idempotency_key is not None:
+        claim = await asyncio.to_thread(_claim, ctx, idempotency_key, user.id, route, body.model_dump(mode="json"))
+        if claim.answered is not None:
+            return PostPublic.model_validate(claim.answered[1])
     handle = _handle(ctx, post_id)
     await _change(
         ctx,
@@ -250,11 +262,33 @@ async def decide(
         lambda: handle.execute_update(
             PostLifecycle.decide,
             DecideRequest(actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment),
+            # The key is bound to this actor, post and body, so the workflow may treat it as one decision.
             id=f"decide-{idempotency_key}" if idempotency_key else None,
         ),
         refusal="submit it before deciding",
     )
-    return await _view(ctx, post, submitted=True)
+    view = await _view(ctx, post, submitted=True)
+    if idempotency_key is not None:
+        await asyncio.to_thread(_keep_answer, ctx, idempotency_key, view)
+    return view
+
+
+def _claim(ctx: ContextDep, key: str, actor: str, route: str, body: object) -> Claim:
+    try:
+        with transaction(ctx.engine) as session:
+            return claim_key(session, key, actor=actor, route=route, body=body)
+    except KeyReused as err:
+        raise ServiceError(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was first sent with another request (another user, route or body); "
+            "send a new key for a new request",
+        ) from err
+
+
+def _keep_answer(ctx: ContextDep, key: str, view: PostPublic) -> None:
+    with transaction(ctx.engine) as session:
+        keep_answer(session, key, 200, view.model_dump(mode="json"))
 
 
 @router.post("/{post_id}/schedule", response_model=PostPublic, responses=error_responses(403, 409))

@@ -167,3 +167,64 @@ async def test_concurrent_changes_to_one_post_are_never_lost(stack: Stack) -> No
         if seqs != list(range(1, len(seqs) + 1)):
             problems.append(f"{where}: sequence {seqs}")
     assert not problems, "\n".join(problems)
+
+
+# ---- Idempotency-Key: bound to (actor, route, body) -------------------------------------------------------
+
+
+def _decisions(trail: list[AuditEntry]) -> list[tuple[str, str]]:
+    return [(e.action, e.actor) for e in trail if e.action in ("approved", "rejected", "changes_requested")]
+
+
+async def _awaiting(stack: Stack, text: str, author: str = "ed") -> dict[str, Any]:
+    body = {"channel_id": "sbx", "text": text, "submit": True}
+    r = await stack.http.post("/posts", json=body, headers=as_user(author))
+    assert r.status_code == 201, r.text
+    await _settled(stack, r.json()["id"])
+    post = (await stack.http.get(f"/posts/{r.json()['id']}", headers=as_user("ed"))).json()
+    assert post["status"] == "awaiting_approval", post
+    return post
+
+
+async def test_an_idempotency_key_is_bound_to_who_sent_it_where_and_what(stack: Stack) -> None:
+    await add_user(stack.http, "acme", "bob", "approver")
+    # A policy of two signatures keeps the post awaiting after the first approval, so a reject could apply.
+    policy = {"steps": [{"name": "brand", "roles": ["approver"], "quorum": 2}]}
+    assert (await stack.http.put("/workspaces/acme/approval-policy", json=policy, headers=as_user("ada"))).is_success
+    # Written by the admin, who may also decide (on others' posts): the author is a possible key thief.
+    post = await _awaiting(stack, "Keys are bound, two signatures", author="ada")
+    approve = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    reject = {**approve, "decision": "reject"}
+    url = f"/posts/{post['id']}/decisions"
+    first = await stack.http.post(url, json=approve, headers={**as_user("ann"), "Idempotency-Key": "k-1"})
+    assert first.status_code == 200, first.text
+    # Another approver reusing ann's key to reject: refused, nothing recorded.
+    stolen = await stack.http.post(url, json=reject, headers={**as_user("bob"), "Idempotency-Key": "k-1"})
+    assert stolen.status_code == 422 and stolen.json()["error"] == "idempotency_key_reused", stolen.text
+    # The same approver with the same key and another body: refused.
+    changed = await stack.http.post(url, json=reject, headers={**as_user("ann"), "Idempotency-Key": "k-1"})
+    assert changed.status_code == 422 and changed.json()["error"] == "idempotency_key_reused", changed.text
+    # The post's own author reusing it to reject: refused too.
+    author = await stack.http.post(url, json=reject, headers={**as_user("ada"), "Idempotency-Key": "k-1"})
+    assert author.status_code == 422 and author.json()["error"] == "idempotency_key_reused", author.text
+    # A true repeat: the first answer, one entry.
+    repeat = await stack.http.post(url, json=approve, headers={**as_user("ann"), "Idempotency-Key": "k-1"})
+    assert repeat.status_code == 200 and repeat.json() == first.json()
+    _, trail = await asyncio.to_thread(_stored, stack.engine, post["id"])
+    assert _decisions(trail) == [("approved", "ann")]
+    state = await _workflow_state(stack.client, post["id"])
+    assert state is not None and state.status.value == "awaiting_approval"
+
+
+async def test_concurrent_true_repeats_are_one_decision(stack: Stack) -> None:
+    for n in range(5):
+        post = await _awaiting(stack, f"Said five times at once, round {n}")
+        decision = {"decision": "reject", "content_hash": post["revision"]["content_hash"], "comment": "no"}
+        headers = {**as_user("ann"), "Idempotency-Key": f"reject-{n}"}
+        answers = await asyncio.gather(
+            *(stack.http.post(f"/posts/{post['id']}/decisions", json=decision, headers=headers) for _ in range(5))
+        )
+        assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+        assert len({json.dumps(a.json()["decisions"], sort_keys=True) for a in answers}) == 1
+        _, trail = await asyncio.to_thread(_stored, stack.engine, post["id"])
+        assert _decisions(trail) == [("rejected", "ann")]
