@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api_client import ACCOUNTS, as_user, setup_workspace
 from embedded import http_server
-from servers import free_port
+from servers import ThreadedServer, free_port
 from settings import Settings
 from store.engine import transaction
 from store.tables import Post
@@ -24,7 +24,7 @@ from temporal_runtime import installed_binary
 
 
 @pytest.fixture
-async def api_without_search_attributes(engine: Engine, sandbox: object) -> AsyncIterator[httpx.AsyncClient]:
+async def api_without_search_attributes(engine: Engine, sandbox: ThreadedServer) -> AsyncIterator[httpx.AsyncClient]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(installed_binary("temporal")),
         data_converter=pydantic_data_converter,
@@ -33,7 +33,7 @@ async def api_without_search_attributes(engine: Engine, sandbox: object) -> Asyn
     )
     async with env:
         ACCOUNTS.use(engine)
-        settings = Settings(sandbox_url=getattr(sandbox, "url"), task_queue="unused", api_port=free_port())
+        settings = Settings(sandbox_url=sandbox.url, task_queue="unused", api_port=free_port())
         server = http_server(create_app(settings, engine, env.client), "127.0.0.1", settings.api_port)
         serving = asyncio.create_task(server.serve())
         while not server.started:
