@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         default="", description="Ed25519 key signing audit checkpoints; empty = audit-signing.key in data_dir"
     )
     audit_checkpoint_every: int = Field(default=100, ge=1, description="sign a checkpoint every N audit entries")
+    agreement_check_every: float = Field(
+        default=300, ge=0, description="seconds between the worker's store/workflow agreement checks; 0 = never"
+    )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
     smtp_port: int = 25
     smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")

@@ -21,6 +21,7 @@ from activities.notify import NotifyActivities
 from activities.publish import PublishActivities
 from activities.records import RecordActivities
 from settings import Settings
+from store.post_agreement import AgreementCheck
 from workflows.lifecycle import PostLifecycle
 
 
@@ -57,7 +58,17 @@ async def running_worker(
             graceful_shutdown_timeout=timedelta(seconds=10),
         )
         async with worker:
-            yield worker
+            # Finds (and re-projects from the workflow) posts whose store and workflow disagree.
+            checking = (
+                asyncio.create_task(AgreementCheck(client, engine, settings.agreement_check_every).run())
+                if settings.agreement_check_every > 0
+                else None
+            )
+            try:
+                yield worker
+            finally:
+                if checking is not None:
+                    checking.cancel()
 
 
 async def run_worker(settings: Settings) -> None:

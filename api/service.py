@@ -197,6 +197,7 @@ def reserve_submission(engine: Engine, post_id: str) -> Submission:
                 actor=workspace.paused_by or "", reason=workspace.pause_reason or "", since=workspace.paused_since
             )
         post.status = PostStatus.SUBMITTING.value
+        post.updated_at = datetime.now(UTC)  # how long it has been submitting, for the periodic check
         session.add(post)
         return Submission(post, ref, next_seq(session, workflow_id_for(post_id)), policy, approval, paused)
 

@@ -70,6 +70,9 @@ class AuditAction(StrEnum):
     RESUME_HELD = "resume_held"
     WORKSPACE_PAUSED = "workspace_paused"
     WORKSPACE_RESUMED = "workspace_resumed"
+    # The store's projection of a post was brought back in line with its workflow (audit reconcile --repair,
+    # or the worker's periodic check), written in the post's notes sequence.
+    PROJECTION_REPAIRED = "projection_repaired"
 
 
 class ResumePolicy(StrEnum):
