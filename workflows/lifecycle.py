@@ -77,9 +77,6 @@ PATCH_CONTINUE_AS_NEW = "continue-as-new-at-rest"
 PATCH_PUBLISH_AT_INDEX = "publish-at-index"
 # People hear of a permanent publish failure (and a channel needing reconnection) at once.
 PATCH_NOTIFY_PUBLISH_FAILURE = "notify-publish-failure"
-# A reschedule arriving during the brand check waits for its result, so the check's entry (whose seq came
-# first) never says a status older than the reschedule's: the projection follows the last seq.
-PATCH_RESCHEDULE_AFTER_CHECK = "reschedule-after-brand-check"
 HOLD_LATE = "approved after its publish time"
 HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
@@ -220,9 +217,6 @@ class PostLifecycle:
     async def reschedule(self, req: RescheduleRequest) -> LifecycleState:
         """Move the publish time (None: publish now). A post on hold is scheduled again."""
         self._check_reschedule(req)
-        if self.state.status is PostStatus.BRAND_CHECK and workflow.patched(PATCH_RESCHEDULE_AFTER_CHECK):
-            await workflow.wait_condition(lambda: self.state.status is not PostStatus.BRAND_CHECK)
-            self._check_reschedule(req)  # withdrawn meanwhile: refused
         before = self.state.publish_at
         self.state.publish_at = req.publish_at or workflow.now()
         self.state.publish_zone = req.zone
@@ -245,6 +239,18 @@ class PostLifecycle:
         return self.state
 
     @reschedule.validator
+    def _validate_reschedule(self, req: RescheduleRequest) -> None:
+        if self.state.status is PostStatus.BRAND_CHECK:
+            # The check's entry took its seq before this one would, so this entry would say `brand_check`
+            # after the check's result and the projection would keep it. (Waiting in the handler instead is
+            # not replay-safe: the local activity's result and the update land in one activation on replay.)
+            # Only the validator refuses: it does not run on replay, so older histories still replay.
+            raise ApplicationError(
+                "post is brand_check; its time can change once the brand check is done, in a moment",
+                type="InvalidState",
+            )
+        self._check_reschedule(req)
+
     def _check_reschedule(self, req: RescheduleRequest) -> None:
         if self.state.status not in BEFORE_PUBLISHING:
             raise ApplicationError(
