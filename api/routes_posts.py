@@ -43,7 +43,7 @@ from domain.lifecycle import (
 )
 from domain.status import PostStatus
 from store.engine import transaction
-from store.idempotency import Claim, KeyReused, claim_key, keep_answer
+from store.idempotency import Claim, KeyReused, answer_of, claim_key, keep_answer
 from store.posts import channel_ids, get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
 from store.tables import Post
@@ -54,6 +54,8 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 QUERY_TIMEOUT = timedelta(seconds=5)
 # How long a change waits for the workflow of a post being submitted to start (it takes milliseconds).
 SUBMIT_WAIT_ROUNDS, SUBMIT_WAIT_S = 100, 0.05
+# How long a repeated request waits for the first one's answer: longer than the first's own view query.
+FIRST_ANSWER_ROUNDS = int(3 * QUERY_TIMEOUT.total_seconds() / SUBMIT_WAIT_S)
 T = TypeVar("T")
 
 
@@ -251,26 +253,55 @@ async def decide(
     """Approve or reject the revision whose content hash you reviewed."""
     post = await _visible_post(ctx, user, post_id, "approver")
     route = f"POST /posts/{post_id}/decisions"
+    claim = None
     if idempotency_key is not None:
         claim = await asyncio.to_thread(_claim, ctx, idempotency_key, user.id, route, body.model_dump(mode="json"))
         if claim.answered is not None:
             return PostPublic.model_validate(claim.answered[1])
+        if not claim.first:
+            # A repeat while the first is under way: its answer, once it has one (if it fails, try anew).
+            first = await _first_answer(ctx, idempotency_key)
+            if first is not None:
+                return first
     handle = _handle(ctx, post_id)
-    await _change(
-        ctx,
-        post,
-        lambda: handle.execute_update(
-            PostLifecycle.decide,
-            DecideRequest(actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment),
-            # The key is bound to this actor, post and body, so the workflow may treat it as one decision.
-            id=f"decide-{idempotency_key}" if idempotency_key else None,
-        ),
-        refusal="submit it before deciding",
-    )
+    try:
+        await _change(
+            ctx,
+            post,
+            lambda: handle.execute_update(
+                PostLifecycle.decide,
+                DecideRequest(
+                    actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment
+                ),
+                # The key is bound to this actor, post and body, so the workflow may treat it as one decision.
+                id=f"decide-{idempotency_key}" if idempotency_key else None,
+            ),
+            refusal="submit it before deciding",
+        )
+    except Exception:
+        # A repeat sent while the first was under way: that one may have ended the lifecycle (a rejection),
+        # so this one is refused; the first's answer is the answer.
+        first = await _first_answer(ctx, idempotency_key) if claim is not None and not claim.first else None
+        if first is None:
+            raise
+        return first
     view = await _view(ctx, post, submitted=True)
     if idempotency_key is not None:
         await asyncio.to_thread(_keep_answer, ctx, idempotency_key, view)
     return view
+
+
+async def _first_answer(ctx: ContextDep, key: str | None) -> PostPublic | None:
+    def read() -> tuple[int, object] | None:
+        with transaction(ctx.engine) as session:
+            return answer_of(session, key or "")
+
+    for _ in range(FIRST_ANSWER_ROUNDS):
+        answered = await asyncio.to_thread(read)
+        if answered is not None:
+            return PostPublic.model_validate(answered[1])
+        await asyncio.sleep(SUBMIT_WAIT_S)
+    return None
 
 
 def _claim(ctx: ContextDep, key: str, actor: str, route: str, body: object) -> Claim:

@@ -27,6 +27,7 @@ class Claim:
     key: str
     # The first request's answer (status, JSON body) when it completed with a 2xx; None: do the work.
     answered: tuple[int, Any] | None
+    first: bool = True  # this request bound the key (False: a repeat, perhaps while the first is under way)
 
 
 def body_hash(body: Any) -> str:
@@ -39,7 +40,7 @@ def claim_key(session: Session, key: str, *, actor: str, route: str, body: Any) 
     """Bind the key to this request if it is new; raise KeyReused if it is bound to another."""
     digest = body_hash(body)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.connection().execute(
+    inserted = session.connection().execute(
         insert(IdempotencyKey)
         .values(key=key, actor=actor, route=route, body_hash=digest, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
@@ -50,8 +51,15 @@ def claim_key(session: Session, key: str, *, actor: str, route: str, body: Any) 
     if (row.actor, row.route, row.body_hash) != (actor, route, digest):
         raise KeyReused(key)
     if row.status_code is not None and row.response is not None:
-        return Claim(key, (row.status_code, json.loads(row.response)))
-    return Claim(key, None)
+        return Claim(key, (row.status_code, json.loads(row.response)), first=False)
+    return Claim(key, None, first=inserted.rowcount == 1)
+
+
+def answer_of(session: Session, key: str) -> tuple[int, Any] | None:
+    row = session.get(IdempotencyKey, key, populate_existing=True)
+    if row is None or row.status_code is None or row.response is None:
+        return None
+    return row.status_code, json.loads(row.response)
 
 
 def keep_answer(session: Session, key: str, status_code: int, response: Any) -> None:
