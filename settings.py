@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     brand_check_timeout: float = Field(
         default=2.0, gt=0, le=60, description="seconds all rules together may take on one text (per channel)"
     )
+    agreement_check_every: float = Field(
+        default=300, ge=0, description="seconds between the worker's store/workflow agreement checks; 0 = never"
+    )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail notifications")
     smtp_port: int = 25
     smtp_from: str = Field(default="postgate@localhost", description="From address of e-mail notifications")

@@ -23,6 +23,7 @@ from activities.publish import PublishActivities
 from activities.records import RecordActivities
 from activities.unpublish import UnpublishActivities
 from settings import Settings
+from store.post_agreement import AgreementCheck
 from worker_log import AttemptLog
 from workflows.lifecycle import PostLifecycle
 from workflows.unpublish import PostUnpublish
@@ -72,10 +73,18 @@ async def running_worker(
             f"task queue {queue}, namespace {client.namespace}, Temporal at {client.service_client.config.target_host}"
         )
         async with worker:
+            # Finds (and re-projects from the workflow) posts whose store and workflow disagree.
+            checking = (
+                asyncio.create_task(AgreementCheck(client, engine, settings.agreement_check_every).run())
+                if settings.agreement_check_every > 0
+                else None
+            )
             log.info("worker started: %s", where)
             try:
                 yield worker
             finally:
+                if checking is not None:
+                    checking.cancel()
                 log.info("worker stopping: running activities get %.0f s to finish", SHUTDOWN_GRACE.total_seconds())
         log.info("worker stopped: %s", where)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated
+from functools import partial
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import WORKFLOW_ERRORS, error_responses
@@ -42,6 +44,7 @@ from domain.lifecycle import (
 )
 from domain.status import PostStatus
 from store.engine import transaction
+from store.idempotency import Claim, KeyReused, answer_of, claim_key, keep_answer
 from store.posts import channel_ids, get_post, latest_revision_ref, list_posts
 from store.records import audit_trail
 from store.tables import Post
@@ -50,6 +53,11 @@ from workflows.lifecycle import PostLifecycle
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 QUERY_TIMEOUT = timedelta(seconds=5)
+# How long a change waits for the workflow of a post being submitted to start (it takes milliseconds).
+SUBMIT_WAIT_ROUNDS, SUBMIT_WAIT_S = 100, 0.05
+# How long a repeated request waits for the first one's answer: longer than the first's own view query.
+FIRST_ANSWER_ROUNDS = int(3 * QUERY_TIMEOUT.total_seconds() / SUBMIT_WAIT_S)
+T = TypeVar("T")
 
 
 def _load_visible_post(ctx: ContextDep, user: Actor, post_id: str, *roles: str) -> Post:
@@ -70,11 +78,6 @@ async def _visible_post(ctx: ContextDep, user: Actor, post_id: str, *roles: str)
     return await asyncio.to_thread(_load_visible_post, ctx, user, post_id, *roles)
 
 
-def _require_submitted(post: Post, refusal: str) -> None:
-    if post.status == PostStatus.DRAFT.value:
-        raise ServiceError(409, "invalid_state", f"the post is a draft; {refusal}")
-
-
 def _handle(ctx: ContextDep, post_id: str) -> WorkflowHandle[PostLifecycle, LifecycleState]:
     return ctx.client.get_workflow_handle_for(PostLifecycle.run, workflow_id_for(post_id))
 
@@ -82,6 +85,7 @@ def _handle(ctx: ContextDep, post_id: str) -> WorkflowHandle[PostLifecycle, Life
 def _state_from_store(ctx: ContextDep, post: Post) -> LifecycleState:
     """The projection, for drafts (no workflow yet) and when no worker can answer a query."""
     with transaction(ctx.engine) as session:
+        post = get_post(session, post.id) or post  # as it is now, not as the request first read it
         revision = latest_revision_ref(session, post.id)
     return LifecycleState(
         post_id=post.id,
@@ -119,12 +123,58 @@ def _workspace_zone(ctx: ContextDep, workspace_id: str) -> str:
     return workspace.time_zone if workspace else "UTC"
 
 
-async def _submit(ctx: ContextDep, post_id: str) -> None:
+def _require_submitted(post: Post, refusal: str) -> None:
+    """A draft (or a post still being submitted) has no lifecycle to act on yet."""
+    if post.status in (PostStatus.DRAFT.value, PostStatus.SUBMITTING.value):
+        raise ServiceError(409, "invalid_state", f"the post is {post.status}; {refusal}")
+
+
+async def _change(
+    ctx: ContextDep,
+    post: Post,
+    on_workflow: Callable[[], Awaitable[T]],
+    on_draft: Callable[[], T | None] | None = None,
+    refusal: str = "submit it first",
+) -> tuple[T, bool]:
+    """Apply a change where the post's state lives: the draft's row (`on_draft`, run under the post's row
+    lock, None when the post turned out not to be a draft any more) or its workflow (an update). The
+    answer says which (True: the workflow). A post being submitted is its workflow's once that starts."""
+    status = post.status
+    for _ in range(SUBMIT_WAIT_ROUNDS):
+        if status == PostStatus.DRAFT.value:
+            if on_draft is None:
+                raise ServiceError(409, "invalid_state", f"the post is a draft; {refusal}")
+            done = await asyncio.to_thread(on_draft)
+            if done is not None:
+                return done, False
+        try:
+            return await on_workflow(), True
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND or "completed" in err.message:
+                raise
+        # No workflow (yet): the post is being submitted, or its submission failed and it is a draft again.
+        status = await asyncio.to_thread(_current_status, ctx, post.id)
+        if status not in (PostStatus.DRAFT.value, PostStatus.SUBMITTING.value):
+            raise ServiceError(409, "invalid_state", f"the post is {status} but its workflow is missing; "
+                               "an operator can repair it with `postgate audit reconcile --repair`")  # fmt: skip
+        if status == PostStatus.SUBMITTING.value:
+            await asyncio.sleep(SUBMIT_WAIT_S)
+    raise ServiceError(409, "being_submitted", f"post {post.id} is being submitted; try again in a moment")
+
+
+def _current_status(ctx: ContextDep, post_id: str) -> str:
+    with transaction(ctx.engine) as session:
+        post = get_post(session, post_id)
+    return post.status if post else PostStatus.DRAFT.value
+
+
+async def _submit(ctx: ContextDep, post_id: str, user: Actor) -> None:
     try:
         await submit(
             ctx.client,
             ctx.engine,
             post_id,
+            submitted_by=user.id,
             task_queue=ctx.settings.task_queue,
             followup_offsets=ctx.settings.followup_offsets,
         )
@@ -168,7 +218,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
 
     post = await asyncio.to_thread(make)
     if body.submit:
-        await _submit(ctx, post.id)
+        await _submit(ctx, post.id, user)
     return await _view(ctx, post, submitted=body.submit)
 
 
@@ -181,7 +231,7 @@ async def create(body: PostCreate, ctx: ContextDep, user: CurrentUser) -> PostPu
 async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Start the post's review: brand check, then approval."""
     post = await _visible_post(ctx, user, post_id, "editor")
-    await _submit(ctx, post.id)
+    await _submit(ctx, post.id, user)
     return await _view(ctx, post, submitted=True)
 
 
@@ -194,36 +244,106 @@ async def submit_post(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostP
 async def revise(post_id: str, body: RevisionCreate, ctx: ContextDep, user: CurrentUser) -> RevisionPublic:
     """A new revision. A submitted post is checked again and needs approval again."""
     post = await _visible_post(ctx, user, post_id, "editor")
-    if post.status == PostStatus.DRAFT.value:
-        ref = await asyncio.to_thread(
-            revise_draft, ctx.engine, post, actor=user.id, text=body.text, variants=body.variants
-        )
-    else:
-        ref = await _handle(ctx, post_id).execute_update(
+    ref, _ = await _change(
+        ctx,
+        post,
+        lambda: _handle(ctx, post_id).execute_update(
             PostLifecycle.revise,
             ReviseRequest(actor=user.id, text=body.text, variants=body.variants, comment=body.comment),
-        )
+        ),
+        partial(revise_draft, ctx.engine, post, actor=user.id, text=body.text, variants=body.variants),
+    )
     return RevisionPublic(**ref.model_dump())
 
 
-@router.post("/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
+@router.post(
+    "/{post_id}/decisions", response_model=PostPublic, responses=error_responses(403, 409, 422, *WORKFLOW_ERRORS)
+)
 async def decide(
     post_id: str,
     body: DecisionCreate,
     ctx: ContextDep,
     user: CurrentUser,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=200,
+            description="makes a repeat of this request (same user, post and body) return the first answer; "
+            "reusing a key for another request is 422 idempotency_key_reused",
+        ),
+    ] = None,
 ) -> PostPublic:
     """Approve or reject the revision whose content hash you reviewed."""
     post = await _visible_post(ctx, user, post_id, "approver")
-    _require_submitted(post, "submit it before deciding")
+    route = f"POST /posts/{post_id}/decisions"
+    claim = None
+    if idempotency_key is not None:
+        claim = await asyncio.to_thread(_claim, ctx, idempotency_key, user.id, route, body.model_dump(mode="json"))
+        if claim.answered is not None:
+            return PostPublic.model_validate(claim.answered[1])
+        if not claim.first:
+            # A repeat while the first is under way: its answer, once it has one (if it fails, try anew).
+            first = await _first_answer(ctx, idempotency_key)
+            if first is not None:
+                return first
     handle = _handle(ctx, post_id)
-    await handle.execute_update(
-        PostLifecycle.decide,
-        DecideRequest(actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment),
-        id=f"decide-{idempotency_key}" if idempotency_key else None,
-    )
-    return await _view(ctx, post)
+    try:
+        await _change(
+            ctx,
+            post,
+            lambda: handle.execute_update(
+                PostLifecycle.decide,
+                DecideRequest(
+                    actor=user.id, decision=body.decision, content_hash=body.content_hash, comment=body.comment
+                ),
+                # The key is bound to this actor, post and body, so the workflow may treat it as one decision.
+                id=f"decide-{idempotency_key}" if idempotency_key else None,
+            ),
+            refusal="submit it before deciding",
+        )
+    except Exception:
+        # A repeat sent while the first was under way: that one may have ended the lifecycle (a rejection),
+        # so this one is refused; the first's answer is the answer.
+        first = await _first_answer(ctx, idempotency_key) if claim is not None and not claim.first else None
+        if first is None:
+            raise
+        return first
+    view = await _view(ctx, post, submitted=True)
+    if idempotency_key is not None:
+        await asyncio.to_thread(_keep_answer, ctx, idempotency_key, view)
+    return view
+
+
+async def _first_answer(ctx: ContextDep, key: str | None) -> PostPublic | None:
+    def read() -> tuple[int, object] | None:
+        with transaction(ctx.engine) as session:
+            return answer_of(session, key or "")
+
+    for _ in range(FIRST_ANSWER_ROUNDS):
+        answered = await asyncio.to_thread(read)
+        if answered is not None:
+            return PostPublic.model_validate(answered[1])
+        await asyncio.sleep(SUBMIT_WAIT_S)
+    return None
+
+
+def _claim(ctx: ContextDep, key: str, actor: str, route: str, body: object) -> Claim:
+    try:
+        with transaction(ctx.engine) as session:
+            return claim_key(session, key, actor=actor, route=route, body=body)
+    except KeyReused as err:
+        raise ServiceError(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was first sent with another request (another user, route or body); "
+            "send a new key for a new request",
+        ) from err
+
+
+def _keep_answer(ctx: ContextDep, key: str, view: PostPublic) -> None:
+    with transaction(ctx.engine) as session:
+        keep_answer(session, key, 200, view.model_dump(mode="json"))
 
 
 @router.post("/{post_id}/schedule", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
@@ -231,36 +351,48 @@ async def schedule(post_id: str, body: ScheduleChange, ctx: ContextDep, user: Cu
     """Move the publish time (before publishing starts). A post on hold is scheduled again."""
     post = await _visible_post(ctx, user, post_id, "editor")
     publish_at = body.utc()
-    if post.status == PostStatus.DRAFT.value:
-        assert publish_at is not None
-        await asyncio.to_thread(
-            reschedule_draft, ctx.engine, post, actor=user.id, publish_at=publish_at, zone=body.time_zone
-        )
-        return await _view(ctx, await _visible_post(ctx, user, post_id))
-    await _handle(ctx, post_id).execute_update(
-        PostLifecycle.reschedule, RescheduleRequest(actor=user.id, publish_at=publish_at, zone=body.time_zone)
+    assert publish_at is not None
+
+    def on_draft() -> bool | None:
+        return reschedule_draft(ctx.engine, post, actor=user.id, publish_at=publish_at, zone=body.time_zone) or None
+
+    _, submitted = await _change(
+        ctx,
+        post,
+        lambda: _handle(ctx, post_id).execute_update(
+            PostLifecycle.reschedule, RescheduleRequest(actor=user.id, publish_at=publish_at, zone=body.time_zone)
+        ),
+        on_draft,
     )
-    return await _view(ctx, post)
+    return await _view(ctx, await _visible_post(ctx, user, post_id), submitted=submitted)
 
 
 @router.post("/{post_id}/publish-now", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def publish_now(post_id: str, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Publish an approved post at once instead of at its time (it still needs its approval)."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
-    _require_submitted(post, "submit it and have it approved first")
-    await _handle(ctx, post_id).execute_update(PostLifecycle.reschedule, RescheduleRequest(actor=user.id))
-    return await _view(ctx, post)
+    await _change(
+        ctx,
+        post,
+        lambda: _handle(ctx, post_id).execute_update(PostLifecycle.reschedule, RescheduleRequest(actor=user.id)),
+        refusal="submit it and have it approved first",
+    )
+    return await _view(ctx, post, submitted=True)
 
 
 @router.post("/{post_id}/withdraw", response_model=PostPublic, responses=error_responses(403, 409, *WORKFLOW_ERRORS))
 async def withdraw(post_id: str, body: Withdrawal, ctx: ContextDep, user: CurrentUser) -> PostPublic:
     """Take a submitted post back before it is published; its lifecycle ends."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
-    _require_submitted(post, "it was never submitted, so there is nothing to withdraw")
-    await _handle(ctx, post_id).execute_update(
-        PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
+    await _change(
+        ctx,
+        post,
+        lambda: _handle(ctx, post_id).execute_update(
+            PostLifecycle.withdraw, WithdrawRequest(actor=user.id, reason=body.reason)
+        ),
+        refusal="it was never submitted, so there is nothing to withdraw",
     )
-    return await _view(ctx, post)
+    return await _view(ctx, post, submitted=True)
 
 
 @router.post(
@@ -273,11 +405,15 @@ async def retry_publish(
 
     Every failed channel is retried, or only `channel_id`."""
     post = await _visible_post(ctx, user, post_id, "editor", "approver")
-    _require_submitted(post, "only a post whose publishing failed can be retried")
-    await _handle(ctx, post_id).execute_update(
-        PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
+    await _change(
+        ctx,
+        post,
+        lambda: _handle(ctx, post_id).execute_update(
+            PostLifecycle.retry_publish, RetryRequest(actor=user.id, channel_id=body.channel_id if body else None)
+        ),
+        refusal="only a post whose publishing failed can be retried",
     )
-    return await _view(ctx, post)
+    return await _view(ctx, post, submitted=True)
 
 
 @router.get("/{post_id}", response_model=PostPublic, responses=error_responses(*WORKFLOW_ERRORS))

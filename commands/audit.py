@@ -123,9 +123,16 @@ def public_key() -> None:
 
 
 @audit_app.command()
-def reconcile(post_id: Annotated[str, typer.Argument(help="the post's id")]) -> None:
-    """Compare the post's workflow history with its audit entries; exit 1 listing every difference."""
+def reconcile(
+    post_id: Annotated[str, typer.Argument(help="the post's id")],
+    repair: Annotated[
+        bool, typer.Option("--repair", help="re-project the store from the workflow's state where they disagree")
+    ] = False,
+) -> None:
+    """Compare the post's workflow history with its audit entries, its stored status and revision with its
+    workflow's, and look for gaps in its sequence; exit 1 listing every difference (--repair: fix the store)."""
     from store.audit_reconcile import reconcile_post
+    from store.post_agreement import check_post, repair_post
     from temporal_runtime import connect
 
     settings = _settings()
@@ -135,6 +142,8 @@ def reconcile(post_id: Annotated[str, typer.Argument(help="the post's id")]) -> 
         client = await connect(settings)
         try:
             result = await reconcile_post(client, engine, post_id)
+            agreement = await check_post(client, engine, post_id)
+            repaired = await repair_post(client, engine, post_id, "postgate audit reconcile") if repair else None
         except LookupError as err:
             raise typer.BadParameter(str(err)) from err
         finally:
@@ -143,11 +152,20 @@ def reconcile(post_id: Annotated[str, typer.Argument(help="the post's id")]) -> 
             typer.echo(result.note)
         if result.ok:
             typer.echo(f"{post_id}: history and audit trail agree ({result.history_acts} acts)")
-            return
-        typer.echo(f"{post_id}: {len(result.differences)} difference(s) between history and audit trail:")
-        for difference in result.differences:
-            typer.echo(f"  {difference.describe()}")
-        raise typer.Exit(1)
+        else:
+            typer.echo(f"{post_id}: {len(result.differences)} difference(s) between history and audit trail:")
+            for difference in result.differences:
+                typer.echo(f"  {difference.describe()}")
+        for problem in agreement.problems:
+            typer.echo(f"{post_id}: store and workflow disagree: {problem}")
+        if agreement.gaps:
+            typer.echo(f"{post_id}: sequence numbers missing with no entry explaining them: {agreement.gaps}")
+        if repaired:
+            typer.echo(f"{post_id}: repaired from the workflow: {repaired}")
+        elif agreement.problems and not repair:
+            typer.echo(f"{post_id}: `postgate audit reconcile {post_id} --repair` re-projects it from its workflow")
+        if not result.ok or agreement.gaps or (agreement.problems and not repaired):
+            raise typer.Exit(1)
 
     asyncio.run(run())
 

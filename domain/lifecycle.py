@@ -68,6 +68,8 @@ class LifecycleInput(BaseModel):
     author: str
     revision: RevisionRef
     publish_at: datetime
+    # Who submitted (an editor other than the author may); None before this existed: the author.
+    submitted_by: str | None = None
     followup_offsets: list[int] = Field(default=[3600, 86400, 604800])
     first_seq: int = 1
     late_policy: LatePolicy = LatePolicy.PUBLISH

@@ -7,6 +7,9 @@ from enum import StrEnum
 
 class PostStatus(StrEnum):
     DRAFT = "draft"
+    # In the store only: the draft has left the editors' hands and its workflow is being started (the
+    # workflow owns the post from here; a failed start puts it back to draft).
+    SUBMITTING = "submitting"
     BRAND_CHECK = "brand_check"
     CHANGES_NEEDED = "changes_needed"
     AWAITING_APPROVAL = "awaiting_approval"
@@ -70,6 +73,9 @@ class AuditAction(StrEnum):
     RESUME_HELD = "resume_held"
     WORKSPACE_PAUSED = "workspace_paused"
     WORKSPACE_RESUMED = "workspace_resumed"
+    # The store's projection of a post was brought back in line with its workflow (audit reconcile --repair,
+    # or the worker's periodic check), written in the post's notes sequence.
+    PROJECTION_REPAIRED = "projection_repaired"
     # Configuration: who may do what, and what is checked (store.config_audit writes these).
     WORKSPACE_CREATED = "workspace_created"
     MEMBER_INVITED = "member_invited"

@@ -127,7 +127,8 @@ async def _read_history(client: Client, workflow_id: str) -> _History:
             break
     started = runs[0][0].workflow_execution_started_event_attributes
     first: LifecycleInput = await _decode(client, started.input.payloads, LifecycleInput)
-    acts = [Act(AuditAction.SUBMITTED.value, first.author, first.revision.number, "workflow start")]
+    submitter = first.submitted_by or first.author
+    acts = [Act(AuditAction.SUBMITTED.value, submitter, first.revision.number, "workflow start")]
     signals: list[Act] = []
     # A decision repeated with its idempotency key in a later run is answered from the state, writing nothing:
     # one update id is one act, whichever runs it appears in.

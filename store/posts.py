@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from pydantic import TypeAdapter
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.content import Variant
@@ -46,6 +47,18 @@ def add_revision(session: Session, post_id: str, revision: RevisionRef) -> bool:
 
 def get_post(session: Session, post_id: str) -> Post | None:
     return session.get(Post, post_id)
+
+
+def lock_post(session: Session, post_id: str) -> Post | None:
+    """The post row, locked until the transaction ends: a compare-and-set on its status happens under it.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: a no-op UPDATE first takes the database's write lock (the
+    driver begins the transaction at the first write), so the read that follows sees the latest commit.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection().execute(update(Post).where(col(Post.id) == post_id).values(last_seq=Post.last_seq))
+    query = select(Post).where(Post.id == post_id).with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def list_posts(

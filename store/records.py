@@ -15,19 +15,37 @@ from store.audit_chain import append_entries
 from store.tables import AuditEntry, Post
 
 
+class SeqTaken(RuntimeError):
+    """Another entry holds this (workflow, seq): two writers took one sequence number. Never skipped."""
+
+
+def _identity(action: str, actor: str, revision: int, content_hash: str) -> tuple[str, str, int, str]:
+    # What makes a retry the same entry; its detail may differ (a retried metrics fetch reads new numbers).
+    return action, actor, revision, content_hash
+
+
 def record_transitions(session: Session, records: Sequence[TransitionRecord]) -> int:
     """Append the audit entries not yet stored and move the projection forward.
 
-    Keyed by (workflow_id, seq): a retried activity finds its entries and writes nothing twice.
+    Keyed by (workflow_id, seq): a retried activity finds its entries and writes nothing twice. An entry
+    already at that seq that is a different act (action, actor, revision, content) raises SeqTaken: one
+    sequence number taken twice is a bug to see, never an entry silently dropped.
     Returns how many entries were new.
     """
     if not records:
         return 0
     workflow_id = records[0].workflow_id
     seqs = [r.seq for r in records]
-    existing = set(
-        session.exec(select(AuditEntry.seq).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs)))
-    )
+    stored = session.exec(
+        select(AuditEntry).where(AuditEntry.workflow_id == workflow_id, col(AuditEntry.seq).in_(seqs))
+    ).all()
+    existing = {e.seq: _identity(e.action, e.actor, e.revision, e.content_hash) for e in stored}
+    for r in records:
+        if r.seq in existing and existing[r.seq] != _identity(r.action.value, r.actor, r.revision, r.content_hash):
+            raise SeqTaken(
+                f"{workflow_id} seq {r.seq} already holds {existing[r.seq]}; refusing to record "
+                f"{_identity(r.action.value, r.actor, r.revision, r.content_hash)} (run `postgate audit reconcile`)"
+            )
     new = [r for r in records if r.seq not in existing]
     entries: list[AuditEntry] = []
     for r in new:

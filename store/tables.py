@@ -395,3 +395,17 @@ class Invitation(SQLModel, table=True):
     # pending | accepted | declined | revoked (an expired one stays pending and is refused by its time).
     state: str = Field(default="pending", max_length=16)
     decided_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """An Idempotency-Key bound to the request that first used it: who sent it, to which route, with which body
+    (SHA-256 of its canonical JSON). The first 2xx answer is kept, and a true repeat gets it back."""
+
+    __tablename__ = "idempotency_keys"
+    key: str = Field(primary_key=True, max_length=200)
+    actor: str = Field(max_length=64)
+    route: str = Field(max_length=300)
+    body_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]

@@ -257,6 +257,18 @@ class PostLifecycle:
         return self.state
 
     @reschedule.validator
+    def _validate_reschedule(self, req: RescheduleRequest) -> None:
+        if self.state.status is PostStatus.BRAND_CHECK:
+            # The check's entry took its seq before this one would, so this entry would say `brand_check`
+            # after the check's result and the projection would keep it. (Waiting in the handler instead is
+            # not replay-safe: the local activity's result and the update land in one activation on replay.)
+            # Only the validator refuses: it does not run on replay, so older histories still replay.
+            raise ApplicationError(
+                "post is brand_check; its time can change once the brand check is done, in a moment",
+                type="InvalidState",
+            )
+        self._check_reschedule(req)
+
     def _check_reschedule(self, req: RescheduleRequest) -> None:
         if self.state.status not in BEFORE_PUBLISHING:
             raise ApplicationError(
@@ -486,7 +498,7 @@ class PostLifecycle:
         ):
             return await self._finish()
         if resumed not in (PostStatus.PUBLISHING, PostStatus.PUBLISHED, PostStatus.PUBLISH_FAILED):
-            if not await self._until_due(inp.author if resumed is None else None, resumed):
+            if not await self._until_due((inp.submitted_by or inp.author) if resumed is None else None, resumed):
                 return await self._finish()
             self._set_status(PostStatus.PUBLISHING)
             self._projected = PostStatus.PUBLISHING
@@ -882,6 +894,8 @@ class PostLifecycle:
                 )
             else:
                 failed = self._record(AuditAction.PUBLISH_FAILED, "system", detail={"reason": reason})
+            # The seq reserved for the published entry stays unused: this entry says so (no silent gap).
+            failed.detail["in_place_of_seq"] = record.seq
             if not self._many:
                 self._projected = failed.status
             await self._write([failed])
@@ -954,6 +968,7 @@ class PostLifecycle:
                         "channel_id": channel.channel_id,
                         "offset_seconds": offset,
                         "reason": str(err.cause or err),
+                        "in_place_of_seq": record.seq,  # the collected entry's seq, never used: no silent gap
                     },
                 )
                 await self._write([missed])

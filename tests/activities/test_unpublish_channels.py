@@ -21,8 +21,8 @@ from domain.lifecycle import Publication, RevisionRef, UnpublishChannelRequest
 from settings import Settings
 from store.credentials import keyring_for, new_key, seal_channel
 from store.engine import transaction
-from store.publications import add_publication, idempotency_key, publications_of
 from store.posts import add_post
+from store.publications import add_publication, idempotency_key, publications_of
 from store.tables import Channel, Post, Workspace
 from store.workspaces import add_channel, add_workspace
 

@@ -175,3 +175,75 @@ async def test_reconcile_a_draft_and_an_unknown_post(api: httpx.AsyncClient, tem
     assert code == 0 and "a draft" in output
     code, output = await reconcile("nope")
     assert code == 2 and "no post 'nope'" in output
+
+
+async def test_reconcile_finds_and_repairs_a_store_that_disagrees_with_its_workflow(
+    api: httpx.AsyncClient, temporal: None, engine: Engine
+) -> None:
+    await setup_workspace(api)
+    post_id = (await submitted_post(api))["id"]
+    # What the lost `submitted` entry did: the store still says draft while the workflow awaits approval.
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posts SET status = 'draft', current_revision = 2 WHERE id = :p"), {"p": post_id})
+    code, output = await reconcile(post_id)
+    assert code == 1, output
+    assert "store and workflow disagree: the store says draft, the workflow awaiting_approval" in output
+    assert "the store's revision is 2, the workflow's 1" in output
+    assert f"postgate audit reconcile {post_id} --repair" in output
+
+    result = await asyncio.to_thread(runner.invoke, audit_app, ["reconcile", post_id, "--repair"])
+    assert result.exit_code == 0, result.output
+    assert "repaired from the workflow: draft r2 -> awaiting_approval r1" in result.output
+    code, output = await reconcile(post_id)
+    assert code == 0 and "disagree" not in output, output
+    trail = (await api.get(f"/posts/{post_id}/audit", headers=as_user("ed"))).json()["entries"]
+    assert trail[-1]["action"] == "projection_repaired" and trail[-1]["actor"] == "postgate audit reconcile"
+
+
+async def test_reconcile_names_a_gap_in_the_sequence(api: httpx.AsyncClient, temporal: None, engine: Engine) -> None:
+    await setup_workspace(api)
+    post_id = (await submitted_post(api))["id"]
+    with engine.begin() as conn:  # an entry that never came: seq 2 (submitted) missing
+        conn.execute(sa.text("UPDATE audit_entries SET seq = 7 WHERE post_id = :p AND seq = 2"), {"p": post_id})
+    code, output = await reconcile(post_id)
+    assert code == 1 and "sequence numbers missing with no entry explaining them: [2, 4, 5, 6]" in output
+
+
+def test_a_gap_is_explained_by_the_entry_written_in_its_place() -> None:
+    from store.post_agreement import unexplained_gaps
+    from store.tables import AuditEntry
+
+    def entry(seq: int, action: str, detail: str = "{}") -> AuditEntry:
+        return AuditEntry(workspace_id="w", post_id="p", workflow_id="post-p", seq=seq, action=action, actor="a",
+                          revision=1, content_hash="h", status="s", detail=detail, at=datetime.now(UTC))  # fmt: skip
+
+    # seq 5 was reserved for metrics_collected; metrics_missed at 6 says it replaces it.
+    explained = [entry(n, "x") for n in (1, 2, 3, 4)] + [entry(6, "metrics_missed", '{"in_place_of_seq": 5}')]
+    assert unexplained_gaps(explained) == []
+    # Before entries said so, a failure entry after the gap explains it; a gap with nothing after is named.
+    legacy = [entry(1, "x"), entry(3, "publish_failed"), entry(5, "x")]
+    assert unexplained_gaps(legacy) == [4]
+
+
+async def test_the_periodic_check_finds_and_repairs_disagreements(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, engine: Engine
+) -> None:
+    from store.post_agreement import check_open_posts
+
+    await setup_workspace(api)
+    post_id = (await submitted_post(api))["id"]
+    stuck = (
+        await api.post("/posts", json={"channel_id": "sbx", "text": "Never started"}, headers=as_user("ed"))
+    ).json()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE posts SET status = 'scheduled' WHERE id = :p"), {"p": post_id})
+        # A submission whose start never happened (the API died in between), long ago.
+        conn.execute(
+            sa.text("UPDATE posts SET status = 'submitting', updated_at = :t WHERE id = :p"),
+            {"p": stuck["id"], "t": datetime.now(UTC) - timedelta(hours=1)},
+        )
+    found = await check_open_posts(dev_env.client, engine, repair=True)
+    assert sorted(a.post_id for a in found) == sorted([post_id, stuck["id"]])
+    assert (await check_open_posts(dev_env.client, engine, repair=True)) == []
+    shown = {p["id"]: p["status"] for p in (await api.get("/posts", headers=as_user("ed"))).json()["posts"]}
+    assert shown[post_id] == "awaiting_approval" and shown[stuck["id"]] == "draft"

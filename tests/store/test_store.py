@@ -112,6 +112,22 @@ def test_a_retried_transition_writes_nothing_twice(db: Engine) -> None:
     assert trail[1].at == T0 + timedelta(minutes=2)
 
 
+def test_a_seq_taken_by_another_entry_is_a_loud_error_not_a_skip(db: Engine) -> None:
+    from store.records import SeqTaken
+
+    make_post(db)
+    with transaction(db) as session:
+        record_transitions(session, [record(1, AuditAction.SUBMITTED, PostStatus.BRAND_CHECK)])
+    other = record(1, AuditAction.DRAFT_REVISED, PostStatus.DRAFT)
+    with pytest.raises(SeqTaken, match="seq 1 already holds"), transaction(db) as session:
+        record_transitions(session, [other, record(2, AuditAction.BRAND_CHECKED, PostStatus.AWAITING_APPROVAL)])
+    # A true retry of the same entry (its detail may differ: numbers read again) stays a no-op.
+    again = record(1, AuditAction.SUBMITTED, PostStatus.BRAND_CHECK).model_copy(update={"detail": {"x": 1}})
+    with transaction(db) as session:
+        assert record_transitions(session, [again]) == 0
+        assert [(e.seq, e.action) for e in audit_trail(session, "p1")] == [(1, "submitted")]
+
+
 def test_projection_never_moves_backwards(db: Engine) -> None:
     make_post(db)
     with transaction(db) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -248,6 +249,12 @@ async def test_publish_failure_is_visible_and_a_retry_publishes_once(time_env, s
         actions = [e.action for e in audit_trail(session, post.id)]
         assert len(publications_of(session, post.id)) == 1
     assert actions[-4:] == ["publish_failed", "publish_retried", "published", "metrics_collected"]
+    # The seq reserved for the first `published` entry never held one: the failure entry says it took its place.
+    with transaction(seeded) as session:
+        trail = [e for e in audit_trail(session, post.id) if e.workflow_id == f"post-{post.id}"]
+    failed_entry = next(e for e in trail if e.action == "publish_failed")
+    assert json.loads(failed_entry.detail)["in_place_of_seq"] == failed_entry.seq - 1
+    assert {e.seq for e in trail} | {failed_entry.seq - 1} == set(range(1, max(e.seq for e in trail) + 1))
     async with httpx.AsyncClient() as http:
         held = (await http.get(f"{sandbox.url}/api/posts", params={"channel": "sbx"})).json()["posts"]
     assert [p["text"] for p in held].count("Nowhere to go") == 1

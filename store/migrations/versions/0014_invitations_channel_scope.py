@@ -16,7 +16,7 @@ from alembic import op
 import store.tables
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
