@@ -20,8 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from domain.status import AuditAction
-from store.audit_chain import append_entries, lock_head
-from store.records import next_seq
+from store.records import record_workspace_event
 from store.tables import AuditEntry, Channel, NotificationTarget, Workspace
 
 
@@ -41,26 +40,14 @@ def record_change(
 
     `subject` names what changed ("member:ed", "channel:x-main", "approval_policy", ...); `before` and `after`
     are JSON-able snapshots (None where the thing did not exist), never secrets."""
-    lock_head(session, workspace_id)  # before reading the sequence: concurrent changes take turns
-    workflow_id = f"workspace-{workspace_id}"
-    entry = AuditEntry(
-        workspace_id=workspace_id,
-        post_id="",
-        workflow_id=workflow_id,
-        seq=next_seq(session, workflow_id),
-        action=action.value,
-        actor=actor,
-        revision=0,
-        content_hash="",
-        status="",
-        detail=json.dumps(
-            {"subject": subject, "before": before, "after": after, **detail}, sort_keys=True, default=str
-        ),
-        at=at or datetime.now(UTC),
+    return record_workspace_event(
+        session,
+        workspace_id,
+        action,
+        actor,
+        at or datetime.now(UTC),
+        {"subject": subject, "before": before, "after": after, **detail},
     )
-    append_entries(session, [entry])
-    session.flush()
-    return entry
 
 
 def _parsed(text: str | None) -> Any:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.lifecycle import TransitionRecord
 from domain.status import AuditAction
-from store.audit_chain import append_entries
+from store.audit_chain import append_entries, lock_head
 from store.tables import AuditEntry, Post
 
 
@@ -107,10 +107,37 @@ def record_post_note(
     content_hash: str,
     at: datetime,
     detail: dict[str, Any],
-) -> None:
+) -> AuditEntry:
     """An audit entry about a post that is not a lifecycle transition (a comment), in the post's own notes
     sequence: it never moves the post's status projection, and never competes with the workflow's seq."""
-    workflow_id = f"notes-{post_id}"
+    return _append_in_sequence(
+        session, workspace_id, post_id, f"notes-{post_id}", action, actor, at, detail, revision, content_hash
+    )
+
+
+def record_workspace_event(
+    session: Session, workspace_id: str, action: AuditAction, actor: str, at: datetime, detail: dict[str, Any]
+) -> AuditEntry:
+    """An audit entry about the whole workspace (pause, resume, a configuration change), in the workspace's
+    own sequence."""
+    return _append_in_sequence(session, workspace_id, "", f"workspace-{workspace_id}", action, actor, at, detail)
+
+
+def _append_in_sequence(
+    session: Session,
+    workspace_id: str,
+    post_id: str,
+    workflow_id: str,
+    action: AuditAction,
+    actor: str,
+    at: datetime,
+    detail: dict[str, Any],
+    revision: int = 0,
+    content_hash: str = "",
+) -> AuditEntry:
+    # The chain head's lock comes before reading the sequence: concurrent writers of one sequence take turns
+    # instead of taking one number twice.
+    lock_head(session, workspace_id)
     entry = AuditEntry(
         workspace_id=workspace_id,
         post_id=post_id,
@@ -124,27 +151,6 @@ def record_post_note(
         detail=json.dumps(detail, sort_keys=True, default=str),
         at=at,
     )
-    append_entries(session, [entry])
-    session.flush()
-
-
-def record_workspace_event(
-    session: Session, workspace_id: str, action: AuditAction, actor: str, at: datetime, detail: dict[str, Any]
-) -> None:
-    """An audit entry about the whole workspace (pause, resume), in the workspace's own sequence."""
-    workflow_id = f"workspace-{workspace_id}"
-    entry = AuditEntry(
-        workspace_id=workspace_id,
-        post_id="",
-        workflow_id=workflow_id,
-        seq=next_seq(session, workflow_id),
-        action=action.value,
-        actor=actor,
-        revision=0,
-        content_hash="",
-        status="",
-        detail=json.dumps(detail, sort_keys=True, default=str),
-        at=at,
-    )
     append_entries(session, [entry])  # the workspace's hash chain, under its lock
     session.flush()
+    return entry
