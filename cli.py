@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -33,7 +35,11 @@ def _settings(**overrides: Any) -> Settings:
 
 def _refuse_unready_temporal(err: Exception) -> NoReturn:
     typer.echo(str(err), err=True)
-    raise typer.Exit(1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Exit at once: the Temporal client that found the problem is still alive, and an interpreter shutting down
+    # around the SDK's runtime threads can abort (PyGILState_Release) and turn a clear exit 1 into a crash.
+    os._exit(1)
 
 
 @app.command()

@@ -332,8 +332,10 @@ class _FaultBoard:
         self._injected: dict[str, dict[str, int]] = {}
 
     def set(self, channel: str, faults: Faults) -> None:
+        """A new plan for the channel; what it reports as injected counts from here."""
         with self._lock:
             self._faults[channel] = faults.model_copy()
+            self._injected.pop(channel, None)
 
     def clear(self, channel: str) -> None:
         with self._lock:

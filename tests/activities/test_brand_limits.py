@@ -83,9 +83,11 @@ def add(db: Engine, settings: Settings, channel_id: str, platform: str, config: 
 
 def request(channel_id: str, text: str, media: list[MediaRef] | None = None) -> BrandCheckRequest:
     variants = [Variant(channel_id=channel_id, media=media)] if media else []
+    # A post of its own per text: each check is a different post's brand_checked entry.
+    post_id = "p" + content_hash(text, variants).removeprefix("sha256:")[:16]
     record = TransitionRecord(
-        workflow_id="post-p1",
-        post_id="p1",
+        workflow_id=f"post-{post_id}",
+        post_id=post_id,
         workspace_id="acme",
         seq=2,
         action=AuditAction.BRAND_CHECKED,
