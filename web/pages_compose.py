@@ -100,6 +100,8 @@ async def _actor(request: Request) -> tuple[FormData, Actor] | Response:
 def _workflow_refusal(reader: Reader, err: WorkflowUpdateFailedError) -> str:
     cause = err.cause
     refusal = cause.type if isinstance(cause, ApplicationError) and cause.type else ""
+    if refusal == "InvalidInput" and isinstance(cause, ApplicationError):
+        return cause.message
     if refusal == "InvalidState":
         return reader.gettext("This post can no longer be revised: it has left review.")
     return _refusal_words(reader, refusal)

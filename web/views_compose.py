@@ -427,7 +427,11 @@ def time_live(tr: Reader, form: ComposeForm, workspace_zone: str) -> TimeLive:
     if back != wall:
         note = tr.gettext(
             "%(time)s does not exist in %(zone)s (the clocks move forward); it publishes at %(actual)s."
-        ) % {"time": wall.strftime("%H:%M"), "zone": zone_name, "actual": Reader(tr.locale, zone_name).instant(first)}
+        ) % {
+            "time": wall.strftime("%H:%M"),
+            "zone": zone_name,
+            "actual": Reader(tr.locale, zone_name).instant(first.astimezone(UTC)),
+        }
     elif first.utcoffset() != second.utcoffset():
         note = tr.gettext("%(time)s happens twice in %(zone)s (the clocks go back); the first one is meant.") % {
             "time": wall.strftime("%H:%M"),
@@ -606,9 +610,7 @@ def zones_for(chosen: Sequence[str]) -> list[str]:
     return sorted(zone_names() | {z for z in chosen if z})
 
 
-def reviewed_revision(
-    ctx: AppContext, post: Post, names: dict[str, str]
-) -> tuple[RevisionRef | None, list[Comment]]:
+def reviewed_revision(ctx: AppContext, post: Post, names: dict[str, str]) -> tuple[RevisionRef | None, list[Comment]]:
     """The revision the reviewers last asked to change, their requests and the comment thread on it."""
     with transaction(ctx.engine) as session:
         trail = audit_trail(session, post.id)

@@ -13,9 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.deps import CSRF_COOKIE, Actor, AppContext
 from api_client import add_user, as_user, setup_workspace, wait_status
+from brand.counting import measures
 from settings import Settings
 from web.i18n import Reader
-from web.views_compose import compose_view
+from web.views_compose import ChannelFacts, ComposeForm, compose_view, counters, preview, read_form, time_live
 
 PASSWORD = "a long enough password"
 STYLE = """
@@ -97,7 +98,9 @@ async def test_saving_a_draft_for_two_channels_keeps_each_variant_and_the_time_i
         {
             "channel_id": "bsky",
             "text": "Our new roastery opens on Monday! Come by.",
-            "media": [{"url": "https://acme.example/roastery.jpg", "alt_text": "The roastery's front door", "mime_type": None}],
+            "media": [
+                {"url": "https://acme.example/roastery.jpg", "alt_text": "The roastery's front door", "mime_type": None}
+            ],
         }
     ]
     again = await eve.get(r.headers["location"])
@@ -128,7 +131,9 @@ async def test_a_refused_form_comes_back_as_typed_with_each_message_tied_to_its_
     assert "Write the text of the post." in r.text
     assert "My own words for X" in r.text and 'value="ftp://not-a-web-address"' in r.text
     none = await eve.post("/w/acme/compose", data={"csrf_token": token, "text": "Hello", "action": "save"})
-    assert none.status_code == 422 and 'id="error-channels"' in none.text and "Choose at least one channel." in none.text
+    assert (
+        none.status_code == 422 and 'id="error-channels"' in none.text and "Choose at least one channel." in none.text
+    )
     assert (await api.get("/posts", params={"workspace_id": "acme"}, headers=as_user("eve"))).json()["posts"] == []
 
 
@@ -204,8 +209,8 @@ async def test_after_changes_are_requested_the_revise_page_shows_the_comments_an
     hidden = form_of(page.text)
     typed = {**hidden, "text": "Line one.\nLine two, Monday 7 December.", "time_zone": "UTC"}
     live = await eve.post("/w/acme/compose/check", data=typed, headers={"HX-Request": "true"})
-    assert "<del><span class=\"visually-hidden\">Removed: </span>Line two.</del>" in live.text
-    assert "<ins><span class=\"visually-hidden\">Added: </span>Line two, Monday 7 December.</ins>" in live.text
+    assert '<del><span class="visually-hidden">Removed: </span>Line two.</del>' in live.text
+    assert '<ins><span class="visually-hidden">Added: </span>Line two, Monday 7 December.</ins>' in live.text
 
     stale = await eve.post(url, data={**typed, "base_hash": "sha256:older", "action": "submit"})
     assert stale.status_code == 409 and "while you were editing" in stale.text and "Monday 7 December" in stale.text
@@ -221,3 +226,78 @@ async def test_after_changes_are_requested_the_revise_page_shows_the_comments_an
     assert [c.body for c in view.comments] == ["Say which Monday.", "Too vague."]
     assert view.live.diff and view.live.diff[0].title == "Teks untuk semua kanal"
     assert datetime.now(UTC).year <= view.live.time.utc.year if view.live.time.utc else True
+
+
+# ---- view models without a stack --------------------------------------------------------------------------
+
+
+def facts_for(platform: str, limit: int | None = None) -> ChannelFacts:
+    return ChannelFacts("c", "C", "sandbox", platform, measures(platform, max_length=limit))
+
+
+def test_the_publish_time_is_shown_in_utc_and_the_workspace_zone_and_dst_gaps_are_named() -> None:
+    jakarta = ComposeForm(publish_local="2030-12-03T09:00", time_zone="Asia/Jakarta")
+    shown = time_live(Reader("en"), jakarta, "Europe/Berlin")
+    assert shown.utc == datetime(2030, 12, 3, 2, 0, tzinfo=UTC)
+    assert (shown.utc_words, shown.workspace_words, shown.note) == (
+        "Tue 3 Dec 2030 02:00 UTC",
+        "Tue 3 Dec 2030 03:00 CET",
+        "",
+    )
+
+    gap = time_live(Reader("en"), ComposeForm(publish_local="2030-03-31T02:30", time_zone="Europe/Berlin"), "UTC")
+    assert "02:30 does not exist in Europe/Berlin" in gap.note and "03:30 CEST" in gap.note
+    assert gap.utc == datetime(2030, 3, 31, 1, 30, tzinfo=UTC)
+    twice = time_live(Reader("id"), ComposeForm(publish_local="2030-10-27T02:30", time_zone="Europe/Berlin"), "UTC")
+    assert "terjadi dua kali" in twice.note and twice.utc == datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
+    assert time_live(Reader("en"), ComposeForm(publish_local="soon", time_zone="UTC"), "UTC").error
+
+
+def test_counters_count_as_the_platform_does_and_warn_before_the_limit() -> None:
+    tr = Reader("en")
+    [x] = counters(tr, facts_for("x"), "é" * 10 + " https://example.com/ " + "a" * 400)
+    assert (x.count, x.limit, x.state) == (10 + 1 + 23 + 1 + 400, 280, "over")
+    [near] = counters(tr, facts_for("x"), "a" * 260)
+    assert near.state == "near" and near.left == 20
+    graphemes, utf8 = counters(tr, facts_for("bluesky"), "👨‍👩‍👧‍👦" * 3)
+    assert (graphemes.count, graphemes.unit, utf8.count, utf8.unit) == (
+        3,
+        "characters (graphemes)",
+        75,
+        "bytes (UTF-8)",
+    )
+    [mastodon] = counters(tr, facts_for("mastodon", 1000), "hi @ana@social.example")
+    assert (mastodon.count, mastodon.limit) == (7, 1000)
+
+
+def test_the_preview_highlights_entities_and_shows_what_the_platform_folds_or_refuses() -> None:
+    tr = Reader("en")
+    segments, note = preview(tr, facts_for("x"), "Hi @budi, see acme.co.id #Kopi\nbye")
+    kinds = [(s.kind, s.text) for s in segments if s.kind]
+    assert kinds == [("mention", "@budi"), ("url", "acme.co.id"), ("hashtag", "#Kopi")] and note == ""
+    folded, note = preview(tr, facts_for("instagram"), "a" * 130)
+    assert [(s.kind, len(s.text)) for s in folded] == [("", 125), ("folded", 5)]
+    assert note == "Instagram shows the first 125 characters; the rest is behind “more”."
+    over, note = preview(tr, facts_for("x"), "b" * 290)
+    assert [(s.kind, len(s.text)) for s in over] == [("", 280), ("over", 10)] and "does not fit" in note
+
+
+def test_the_form_reads_back_as_the_api_takes_it() -> None:
+    form = read_form(
+        {
+            "channel": ["b", "zz"],
+            "text": "Base\r\ntext",
+            "variant.a": "unchosen",
+            "variant.b": "  ",
+            "media_url.b.1": "https://x.example/p.jpg",
+            "media_alt.b.1": "A cup",
+            "publish_local": "2030-12-03T09:00",
+            "time_zone": "Asia/Jakarta",
+        },
+        ["a", "b"],
+    )
+    assert form.channels == ["b"] and form.text == "Base\ntext" and form.text_for("b") == "Base\ntext"
+    assert form.variants_payload() == [
+        {"channel_id": "b", "text": None, "media": [{"url": "https://x.example/p.jpg", "alt_text": "A cup"}]}
+    ]
+    assert form.publish_payload() == {"publish_at": "2030-12-03T09:00", "time_zone": "Asia/Jakarta"}
