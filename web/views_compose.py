@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import HTTPException
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from api.deps import Actor, AppContext, own_workspace
 from api.routes_brand import BrandCheckBody, CheckedMedia, check_text
@@ -30,12 +32,11 @@ from domain.content import RevisionContent, Variant
 from domain.diff import diff_revisions
 from domain.lifecycle import RevisionRef
 from domain.status import AuditAction, PostStatus
-from store.brand_styles import brand_settings
 from store.comments import comments_on, get_revision
 from store.engine import transaction
 from store.posts import channel_ids, latest_revision_ref, revision_ref
 from store.records import audit_trail
-from store.tables import Channel, Post
+from store.tables import Post, Workspace
 from store.workspaces import channels as workspace_channels
 from web import services
 from web.i18n import Reader
@@ -316,24 +317,30 @@ class ChannelFacts:
 
 def channel_facts(ctx: AppContext, workspace_id: str) -> list[ChannelFacts]:
     with transaction(ctx.engine) as session:
-        rows: list[Channel] = sorted(workspace_channels(session, workspace_id), key=lambda c: c.name.lower())
-        out = []
-        for row in rows:
-            settings = brand_settings(session, workspace_id, row.id)
-            rules = social_rules_for(
-                settings.social_rules,
-                settings.channel_overrides,
-                banned_words=settings.banned_words,
-                max_length=settings.max_length,
-                counts_as=settings.counts_as,
-                platform=settings.platform,
-                platform_limits=settings.platform_limits,
-            )
-            counting = counting_for(settings.platform, settings.counts_as)
-            found = measures(
-                counting or "channel", max_length=rules.length.max_length, url_length=rules.length.url_length
-            )
-            out.append(ChannelFacts(row.id, row.name, row.platform, counting, found))
+        return _channel_facts(session, workspace_id)
+
+
+def _channel_facts(session: Session, workspace_id: str) -> list[ChannelFacts]:
+    """Each channel's counting and limits, as the brand check applies them (brand.workspace.social_rules_for
+    on what store.brand_styles.brand_settings reads, without loading the style, which counting never needs)."""
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        return []
+    social, banned = json.loads(workspace.social_rules), json.loads(workspace.banned_words)
+    out = []
+    for row in sorted(workspace_channels(session, workspace_id), key=lambda c: c.name.lower()):
+        rules = social_rules_for(
+            social,
+            json.loads(row.social_overrides),
+            banned_words=banned,
+            max_length=row.max_length,
+            counts_as=row.counts_as,
+            platform=row.platform,
+            platform_limits=json.loads(row.platform_limits) if row.platform_limits else None,
+        )
+        counting = counting_for(row.platform, row.counts_as)
+        found = measures(counting or "channel", max_length=rules.length.max_length, url_length=rules.length.url_length)
+        out.append(ChannelFacts(row.id, row.name, row.platform, counting, found))
     return out
 
 
@@ -713,20 +720,29 @@ def latest_ref(ctx: AppContext, post: Post) -> RevisionRef:
 async def check_view(
     ctx: AppContext, user: Actor, tr: Reader, *, workspace_id: str, form_data: Any, post_id: str | None
 ) -> ComposeView:
-    """The live part only (what the live check sends back while the editor types)."""
+    """The live part only (what the live check sends back while the editor types): one trip to a thread."""
     own_workspace(user, workspace_id)
-    facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
-    zone = facts.workspace.time_zone
+    return await asyncio.to_thread(_check_view, ctx, user, tr, workspace_id, form_data, post_id)
+
+
+def _check_view(
+    ctx: AppContext, user: Actor, tr: Reader, workspace_id: str, form_data: Any, post_id: str | None
+) -> ComposeView:
+    with transaction(ctx.engine) as session:
+        workspace = session.get(Workspace, workspace_id)
+        chans = _channel_facts(session, workspace_id)
+    if workspace is None:
+        raise HTTPException(404, f"workspace '{workspace_id}' not found")
+    zone = workspace.time_zone
     tr = tr.defaulting_to(zone)
-    chans = await asyncio.to_thread(channel_facts, ctx, workspace_id)
     reviewed = None
     fixed = None
     if post_id:
-        post, _ = await asyncio.to_thread(services.visible_post, ctx, user, workspace_id, post_id)
+        post, _ = services.visible_post(ctx, user, workspace_id, post_id)
         fixed = channel_ids(post)
-        reviewed, _ = await asyncio.to_thread(reviewed_revision, ctx, post, facts.names)
+        reviewed, _ = reviewed_revision(ctx, post, {})
     form = read_form(form_data, [c.id for c in chans], fixed_channels=fixed)
-    live = await asyncio.to_thread(live_view, ctx, user, tr, workspace_id, form, chans, zone, reviewed)
+    live = live_view(ctx, user, tr, workspace_id, form, chans, zone, reviewed)
     return ComposeView(
         chrome=None,
         workspace_id=workspace_id,

@@ -55,9 +55,20 @@
       });
     });
 
+    // A channel ticked in the list opens its tab.
+    Array.prototype.forEach.call(document.querySelectorAll("input[name='channel'][type='checkbox']"), function (box) {
+      box.addEventListener("change", function () {
+        var panel = document.getElementById("panel-" + box.value);
+        if (!panel) return;
+        panel.setAttribute("data-chosen", box.checked ? "yes" : "no");
+        if (box.checked) select(panels.indexOf(panel), false);
+      });
+    });
+
+    function chosen(p) { return p.getAttribute("data-chosen") === "yes"; }
     var start = panels.findIndex(function (p) { return p.querySelector("[aria-invalid='true'], [autofocus]"); });
-    if (start < 0) start = panels.findIndex(function (p) { return p.id === remembered; });
-    if (start < 0) start = Math.max(0, panels.findIndex(function (p) { return p.getAttribute("data-chosen") === "yes"; }));
+    if (start < 0) start = panels.findIndex(function (p) { return p.id === remembered && chosen(p); });
+    if (start < 0) start = Math.max(0, panels.findIndex(chosen));
     select(start, false);
   }
 
