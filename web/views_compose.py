@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -604,7 +603,6 @@ class ComposeView:
     actions: dict[str, bool] = field(default_factory=dict)  # save, submit
     focus: str | None = None  # the field to focus after a replacement
     notice: str = ""
-    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def action_url(self) -> str:

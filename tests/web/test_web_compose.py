@@ -1,6 +1,6 @@
 """The compose and revise pages over real HTTP on the real stack, and their view models without a browser.
 
-The browser journey is tests/web/browser/test_web_compose.py; these check what the server answers."""
+The browser journey is tests/web/browser/test_compose_journeys.py; these check what the server answers."""
 
 from __future__ import annotations
 
