@@ -78,6 +78,8 @@ async def test_an_editor_composes_for_two_channels_applies_a_suggestion_schedule
     check = page.get_by_role("complementary", name="Brand check")
     await expect(check.get_by_text("Use 'use' instead of 'utilize'.").first).to_be_visible()
     await expect(page.locator("mark").filter(has_text="utilize").first).to_be_visible()
+    await page.evaluate("window.scrollTo(0, 0)")  # the brand check column is sticky
+    await screenshots(page, "compose-finding-en")
 
     await check.get_by_role("button", name="Replace with “use”").first.click()
     await expect(page.get_by_label("Text for every channel")).to_have_value("We use fresh beans every morning. #Kopi")
@@ -98,6 +100,7 @@ async def test_an_editor_composes_for_two_channels_applies_a_suggestion_schedule
     await page.get_by_label("Time zone").select_option("Asia/Jakarta")
     await expect(page.get_by_role("time")).to_have_text("Tue 3 Dec 2030 02:00 UTC")  # the UTC instant
     assert await serious_violations(page) == []
+    await page.evaluate("window.scrollTo(0, 0)")
     await screenshots(page, "compose-en")
 
     await page.get_by_role("button", name="Save as draft").click()
@@ -132,6 +135,7 @@ async def test_in_bahasa_indonesia_an_editor_composes_then_revises_after_changes
     await page.get_by_label("Zona waktu").select_option("Asia/Jakarta")
     await expect(page.get_by_role("time")).to_have_text("Sel 3 Des 2030 02.00 UTC")
     assert await serious_violations(page) == []
+    await page.evaluate("window.scrollTo(0, 0)")
     await screenshots(page, "compose-id")
     await page.get_by_role("button", name="Kirim untuk ditinjau").click()
     post_id = page.url.split("?")[0].split("/")[-1]
@@ -165,6 +169,7 @@ async def test_in_bahasa_indonesia_an_editor_composes_then_revises_after_changes
         await text.press_sequentially(" Jl. Braga 12, Bandung.")
         await expect(page.locator("ins").filter(has_text="Jl. Braga 12")).to_be_visible()
         assert await serious_violations(page) == []
+        await page.evaluate("window.scrollTo(0, 0)")
         await screenshots(page, "revise-id")
         await page.get_by_role("button", name="Kirim untuk ditinjau").click()
         await expect(page).to_have_url(re.compile(f"/w/c2acme/posts/{post_id}"))
