@@ -31,6 +31,7 @@ from web.words import (
     role_words,
     status_words,
 )
+from workflows.lifecycle import REVISABLE
 
 PAGE_SIZE = 25
 EXCERPT = 90
@@ -78,6 +79,7 @@ class HomeView:
     only_mine: bool
     statuses: list[tuple[str, str]]
     next_page_url: str | None
+    may_compose: bool = False  # the compose page's link (web/pages_compose.py)
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,7 @@ async def home_view(
     chosen = PostStatus(status) if status in PostStatus.__members__.values() else None
     if workspace_id is None:
         return HomeView(chrome, None, [], [], "", only_mine, statuses, None)
-    own_workspace(user, workspace_id)
+    member = own_workspace(user, workspace_id)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     tr = tr.defaulting_to(facts.workspace.time_zone)
     waiting = await services.waiting_for(ctx, user, workspace_id)
@@ -260,6 +262,7 @@ async def home_view(
         only_mine=only_mine,
         statuses=statuses,
         next_page_url=next_url,
+        may_compose=services.may(member, "editor"),
     )
 
 
@@ -317,5 +320,11 @@ async def post_view(
             for c in state.channels
         ],
         timeline=timeline,
-        actions={"approve": may_decide, "request_changes": may_decide, "reject": may_decide},
+        actions={
+            "approve": may_decide,
+            "request_changes": may_decide,
+            "reject": may_decide,
+            "revise": services.may(member, "editor")
+            and (state.status is PostStatus.DRAFT or state.status in REVISABLE),
+        },
     )
