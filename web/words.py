@@ -24,6 +24,7 @@ STATUS_TONE = {
     PostStatus.WITHDRAWN: "idle",
     PostStatus.EXPIRED: "idle",
     PostStatus.DONE: "ok",
+    PostStatus.UNPUBLISHED: "idle",
 }
 
 
@@ -42,6 +43,7 @@ def status_words(tr: Reader, status: PostStatus) -> str:
         PostStatus.WITHDRAWN: tr.gettext("Withdrawn"),
         PostStatus.EXPIRED: tr.gettext("Expired"),
         PostStatus.DONE: tr.gettext("Done"),
+        PostStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
@@ -54,6 +56,7 @@ def channel_status_words(tr: Reader, status: ChannelStatus) -> str:
         ChannelStatus.PUBLISH_FAILED: tr.gettext("Publishing failed"),
         ChannelStatus.WITHDRAWN: tr.gettext("Given up"),
         ChannelStatus.DONE: tr.gettext("Published, follow-up complete"),
+        ChannelStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
