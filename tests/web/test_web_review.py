@@ -199,3 +199,40 @@ async def test_the_header_count_links_to_the_queue_and_strangers_get_404(api: ht
     assert queue.status_code == 200 and f"/w/acme/posts/{post['id']}/review" in queue.text
     assert (await pia.get("/w/globex/queue")).status_code == 404
     assert (await pia.get("/w/globex/posts/" + post["id"] + "/review")).status_code == 404
+
+
+async def test_the_lists_see_a_new_signature_at_once_though_they_keep_states_between_renders(
+    api: httpx.AsyncClient, engine: Engine, dev_env: WorkflowEnvironment
+) -> None:
+    await people(api)
+    await two_signatures(api)
+    post = await submitted_post(api)
+    ctx = AppContext(settings=Settings(), engine=engine, client=dev_env.client)
+    ann = Actor(id="ann", name="Ann", email=None, memberships={"acme": "approver"})
+    assert [r.progress for r in (await queue_view(ctx, ann, Reader("en"), workspace_id="acme")).rows] == [
+        "0 of 2 signed"
+    ]
+
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    r = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("pia"))
+    assert r.status_code == 200, r.text
+
+    assert [r.progress for r in (await queue_view(ctx, ann, Reader("en"), workspace_id="acme")).rows] == [
+        "1 of 2 signed"
+    ]
+    assert (await queue_view(ctx, PIA, Reader("en"), workspace_id="acme")).rows == []  # she has signed
+
+
+async def test_the_home_page_shows_the_first_waiting_posts_and_links_to_all_in_the_queue(
+    api: httpx.AsyncClient,
+) -> None:
+    await people(api)
+    for n in range(6):
+        await submitted_post(api, f"Post {n}")
+    pia = await browser(api, "pia@example.com")
+
+    home = (await pia.get("/")).text
+    waiting = home.split('id="waiting"')[1].split('id="posts-heading"')[0]
+
+    assert waiting.count("/w/acme/posts/") == 5 and 'href="/w/acme/queue">All 6 in the queue' in waiting
+    assert (await pia.get("/w/acme/queue")).text.count("data-queue-row") == 6

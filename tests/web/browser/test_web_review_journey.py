@@ -122,6 +122,7 @@ async def test_an_approver_works_through_the_queue_by_keyboard_comments_and_requ
     await expect(queue.get_by_role("listitem")).to_have_count(1)
     await queue.get_by_role("link").first.focus()
     await page.keyboard.press("a")  # approve: the review page, at its approve button
+    await expect(page).to_have_url(re.compile(f"/posts/{second['id']}/review#approve$"))
     await expect(page.get_by_role("button", name="Approve")).to_be_focused()
     await expect(page.get_by_text("@barista", exact=True)).to_be_visible()  # a mention, highlighted
     await context.close()
