@@ -14,6 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from api.deps import Actor, context
+from api.request_text import text_problem
 from api.routes_posts import decide
 from api.routes_revisions import CommentCreate, comment
 from api.schemas import DecisionCreate
@@ -26,6 +27,7 @@ from web.views_queue import queue_view
 from web.views_review import review_view
 
 router = APIRouter(include_in_schema=False)
+LARGEST_NUMBER = 2**31 - 1  # a revision number the database can hold (as the JSON route's bound)
 
 
 def review_url(workspace_id: str, post_id: str) -> str:
@@ -119,6 +121,8 @@ async def comment_page(request: Request, workspace_id: str, post_id: str) -> Res
     note = str(form.get("body", "")).strip()
     try:
         revision = int(str(form.get("revision", "")))
+        if not 1 <= revision <= LARGEST_NUMBER or text_problem(note):
+            raise ValueError("not a revision number, or text that cannot be stored")
         body = CommentCreate(body=note)
     except (ValueError, ValidationError):
         error = reader.gettext("Write the comment first (at most 5,000 characters).")
@@ -151,6 +155,8 @@ async def review_decide(request: Request, workspace_id: str, post_id: str) -> Re
             request, user, workspace_id, post_id, status_code=status, error=error, comment=text, **extra
         )
 
+    if text_problem(text) or text_problem(seen):
+        return await again(422, reader.gettext("The comment holds a character that cannot be stored; remove it."))
     try:
         decision = Decision(str(form.get("decision", "")))
         body = DecisionCreate(decision=decision, content_hash=seen, comment=text)

@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 from test_web_pages import browser, csrf_of, people
 
+from api.app import create_app
 from api.deps import Actor, AppContext
 from api_client import add_user, as_user, submitted_post, wait_status
 from domain.diff import word_diff
+from embedded import http_server
+from servers import free_port
 from settings import Settings
 from web.i18n import Reader
 from web.views_queue import queue_view
 from web.views_review import review_view, segments
+from worker import running_worker
 
 PIA = Actor(id="pia", name="Pia", email=None, memberships={"acme": "approver"})
 ED = Actor(id="ed", name="Ed", email=None, memberships={"acme": "editor"})
@@ -130,6 +136,21 @@ async def test_the_review_page_shows_progress_diff_comments_and_who_may_still_si
 
     page = (await pia.get(f"/w/acme/posts/{post['id']}/review")).text
     assert '<del><span class="visually-hidden">[removed:] </span>on Monday.' in page
+    empty = await pia.post(
+        f"/w/acme/posts/{post['id']}/review/comments", data={"csrf_token": csrf_of(page), "revision": "2", "body": " "}
+    )
+    assert empty.status_code == 422 and 'aria-describedby="comment-error"' in empty.text
+    for revision, body in (("2", "a\x00b"), (str(2**40), "Fine"), ("two", "Fine")):
+        bad = await pia.post(
+            f"/w/acme/posts/{post['id']}/review/comments",
+            data={"csrf_token": csrf_of(page), "revision": revision, "body": body},
+        )
+        assert bad.status_code == 422, bad.text
+    nul = await pia.post(
+        f"/w/acme/posts/{post['id']}/review/decisions",
+        data={**hidden_fields(page), "decision": "request_changes", "comment": "x\x00"},
+    )
+    assert nul.status_code == 422 and "cannot be stored" in nul.text
     comment = await pia.post(
         f"/w/acme/posts/{post['id']}/review/comments",
         data={"csrf_token": csrf_of(page), "revision": "2", "body": "Which Tuesday?"},
@@ -146,23 +167,49 @@ async def test_the_review_page_shows_progress_diff_comments_and_who_may_still_si
     assert after.steps[0].may_sign == "Ann" and after.actions["approve"] is False
 
 
-async def test_a_double_submit_is_one_decision_and_reasons_are_required(api: httpx.AsyncClient) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def on_both(
+    request: pytest.FixtureRequest, dev_env: WorkflowEnvironment, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole stack over real HTTP (as the `api` fixture), on SQLite and on PostgreSQL."""
+    from api_client import ACCOUNTS
+
+    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+    ACCOUNTS.use(engine)
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
+    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
+    serving = asyncio.create_task(server.serve())
+    async with running_worker(dev_env.client, engine, settings):
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
+            yield http
+        server.should_exit = True
+        await serving
+
+
+async def test_a_double_submit_is_one_decision_and_reasons_are_required(on_both: httpx.AsyncClient) -> None:
+    api = on_both
     await people(api)
-    post = await submitted_post(api)
     pia = await browser(api, "pia@example.com")
-    page = (await pia.get(f"/w/acme/posts/{post['id']}/review")).text
-    form = hidden_fields(page)
-    url = f"/w/acme/posts/{post['id']}/review/decisions"
+    for round_ in range(3):
+        post = await submitted_post(api, f"Round {round_}")
+        page = (await pia.get(f"/w/acme/posts/{post['id']}/review")).text
+        form = hidden_fields(page)
+        url = f"/w/acme/posts/{post['id']}/review/decisions"
+        if round_ == 0:
+            no_reason = await pia.post(url, data={**form, "decision": "reject"})
+            assert no_reason.status_code == 422 and "Give the reason for rejecting it" in no_reason.text
+            no_comment = await pia.post(url, data={**form, "decision": "request_changes"})
+            assert no_comment.status_code == 422 and "Say why in the comment" in no_comment.text
 
-    no_reason = await pia.post(url, data={**form, "decision": "reject"})
-    assert no_reason.status_code == 422 and "Give the reason for rejecting it" in no_reason.text
-    no_comment = await pia.post(url, data={**form, "decision": "request_changes"})
-    assert no_comment.status_code == 422 and "Say why in the comment" in no_comment.text
+        sent = await asyncio.gather(*(pia.post(url, data={**form, "decision": "approve"}) for _ in range(4)))
 
-    both = await asyncio.gather(*(pia.post(url, data={**form, "decision": "approve"}) for _ in range(2)))
-    assert [r.status_code for r in both] == [303, 303], [r.text for r in both]
-    decided = (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()
-    assert [d["actor"] for d in decided["decisions"]] == ["pia"]
+        assert [r.status_code for r in sent] == [303] * 4, [r.text for r in sent if r.status_code != 303]
+        decided = (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()
+        assert [d["actor"] for d in decided["decisions"]] == ["pia"]
+        trail = (await api.get(f"/posts/{post['id']}/audit", headers=as_user("ed"))).json()["entries"]
+        assert [e["action"] for e in trail].count("approved") == 1
 
 
 async def test_a_stale_decision_is_refused_and_shows_what_changed(api: httpx.AsyncClient) -> None:
