@@ -153,6 +153,8 @@ def _steps(tr: Reader, state: LifecycleState, names: dict[str, str]) -> list[Ste
             kind, words = "done", tr.gettext("Signed")
         elif index == state.step and awaiting:
             kind, words = "current", tr.gettext("Waiting for signatures")
+        elif index == state.step and state.status is PostStatus.CHANGES_NEEDED:
+            kind, words = "later", tr.gettext("Starts again once the post is revised")
         else:
             kind, words = "later", tr.gettext("Not started")
         may = [name_of(names, u) for u in who_may_sign_now(state)] if kind == "current" else []

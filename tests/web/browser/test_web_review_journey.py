@@ -114,6 +114,7 @@ async def test_an_approver_works_through_the_queue_by_keyboard_comments_and_requ
     await page.get_by_role("button", name="Request changes").click()
     await expect(page.get_by_role("status")).to_contain_text("Your decision is recorded.")
     await expect(page.get_by_text("Changes needed", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Starts again once the post is revised")).to_be_visible()
     await expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     assert await serious_violations(page) == []
     await screenshots(page, "review-en")
