@@ -34,6 +34,7 @@ from web.words import (
 from workflows.lifecycle import REVISABLE
 
 PAGE_SIZE = 25
+HOME_WAITING = 5  # the home page shows the first few; the queue (/w/{id}/queue) shows them all
 EXCERPT = 90
 
 
@@ -256,7 +257,7 @@ async def home_view(
     return HomeView(
         chrome=Chrome(**{**chrome.__dict__, "waiting_count": len(waiting)}),
         workspace_id=workspace_id,
-        waiting=[post_row(tr, p, s, facts.names) for p, s in waiting],
+        waiting=[post_row(tr, p, s, facts.names) for p, s in waiting[:HOME_WAITING]],
         posts=[post_row(tr, p, states[p.id], facts.names) for p in posts],
         status_filter=chosen.value if chosen else "",
         only_mine=only_mine,
