@@ -395,3 +395,14 @@ class Invitation(SQLModel, table=True):
     # pending | accepted | declined | revoked (an expired one stays pending and is refused by its time).
     state: str = Field(default="pending", max_length=16)
     decided_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's iCal feed of a workspace's schedule: the URL holds a secret whose SHA-256 is kept here."""
+
+    __tablename__ = "calendar_feeds"
+    secret_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    revoked_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]

@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from web.assets import static_files
 from web.pages import router
+from web.pages_postpage import router as postpage_router
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", static_files(), name="static")
     app.include_router(router)
+    app.include_router(postpage_router)

@@ -22,6 +22,7 @@ from store.tables import Post
 from store.workspaces import get_workspace
 from web import services
 from web.i18n import Reader
+from web.views_postpage import PostExtras, actions_for, channel_progress, channels_actions, post_extras, with_takedowns
 from web.words import (
     STATUS_TONE,
     SYSTEM_ACTOR,
@@ -95,6 +96,11 @@ class ChannelRow:
     status_words: str
     link: str | None
     failure: str | None
+    # While its publish is retried: the attempt, the last error, when the next starts; what I may do here.
+    attempt: int | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    actions: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class PostView:
     timeline: list[TimelineEntry]
     actions: dict[str, bool]
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    extras: PostExtras | None = None  # the post page's actions, metrics and links (web.views_postpage)
 
 
 def name_of(names: dict[str, str], user_id: str) -> str:
@@ -286,7 +293,11 @@ async def post_view(
     post, member = await asyncio.to_thread(services.visible_post, ctx, user, workspace_id, post_id)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     tr = tr.defaulting_to(facts.workspace.time_zone)
-    state = await services.live_state(ctx, post)
+    state = await with_takedowns(ctx, await services.live_state(ctx, post))
+    actions = await asyncio.to_thread(actions_for, ctx, member, state)
+    per_channel = channels_actions(actions, state)
+    progress = await channel_progress(ctx, state)
+    extras = await post_extras(ctx, member, tr, post, state, facts.workspace.time_zone)
     chrome = await asyncio.to_thread(chrome_for, ctx, user, workspace_id, csrf, tr)
     waiting = await services.waiting_for(ctx, user, workspace_id)
     channel_names = facts.channel_names
@@ -313,9 +324,14 @@ async def post_view(
                 status_words=channel_status_words(tr, c.status),
                 link=c.publication.url if c.publication else None,
                 failure=c.failure,
+                attempt=progress[c.channel_id].attempt if c.channel_id in progress else None,
+                last_error=progress[c.channel_id].last_error if c.channel_id in progress else None,
+                next_attempt_at=progress[c.channel_id].next_attempt_at if c.channel_id in progress else None,
+                actions=per_channel[c.channel_id],
             )
             for c in state.channels
         ],
         timeline=timeline,
-        actions={"approve": may_decide, "request_changes": may_decide, "reject": may_decide},
+        actions={"approve": may_decide, "request_changes": may_decide, "reject": may_decide, **actions},
+        extras=extras,
     )

@@ -24,6 +24,7 @@ STATUS_TONE = {
     PostStatus.WITHDRAWN: "idle",
     PostStatus.EXPIRED: "idle",
     PostStatus.DONE: "ok",
+    PostStatus.UNPUBLISHED: "idle",
 }
 
 
@@ -42,6 +43,7 @@ def status_words(tr: Reader, status: PostStatus) -> str:
         PostStatus.WITHDRAWN: tr.gettext("Withdrawn"),
         PostStatus.EXPIRED: tr.gettext("Expired"),
         PostStatus.DONE: tr.gettext("Done"),
+        PostStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
@@ -54,6 +56,7 @@ def channel_status_words(tr: Reader, status: ChannelStatus) -> str:
         ChannelStatus.PUBLISH_FAILED: tr.gettext("Publishing failed"),
         ChannelStatus.WITHDRAWN: tr.gettext("Given up"),
         ChannelStatus.DONE: tr.gettext("Published, follow-up complete"),
+        ChannelStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
@@ -97,13 +100,14 @@ def event_words(tr: Reader, action: str, who: str) -> str:
         AuditAction.REMINDED: tr.gettext("Approvers were reminded"),
         AuditAction.ESCALATED: tr.gettext("Escalated to backup approvers"),
         AuditAction.WITHDRAWN: tr.gettext("%(who)s withdrew it"),
+        AuditAction.UNPUBLISHED: tr.gettext("%(who)s unpublished it"),
         AuditAction.EXPIRED: tr.gettext("Expired"),
         AuditAction.RESUME_SHIFTED: tr.gettext("Moved later after the workspace resumed"),
         AuditAction.RESUME_HELD: tr.gettext("Held after the workspace resumed"),
         AuditAction.WORKSPACE_PAUSED: tr.gettext("%(who)s paused the workspace"),
         AuditAction.WORKSPACE_RESUMED: tr.gettext("%(who)s resumed the workspace"),
     }
-    return words[known] % {"who": who}
+    return words[known] % {"who": who} if known in words else f"{who}: {action}"
 
 
 def list_words(tr: Reader, names: list[str]) -> str:
