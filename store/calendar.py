@@ -34,7 +34,8 @@ def create_feed(session: Session, user_id: str, workspace_id: str, *, now: datet
     """A new feed secret for the person and workspace (shown once); any earlier one of theirs stops working."""
     revoke_feeds(session, user_id, workspace_id, now=now)
     secret = secrets.token_urlsafe(FEED_SECRET_BYTES)
-    session.add(CalendarFeed(secret_hash=sha256_hex(secret), user_id=user_id, workspace_id=workspace_id, created_at=now))
+    feed = CalendarFeed(secret_hash=sha256_hex(secret), user_id=user_id, workspace_id=workspace_id, created_at=now)
+    session.add(feed)
     return secret
 
 

@@ -19,15 +19,19 @@ def post_actions(member: Member, state: LifecycleState, unpublish_roles: tuple[s
     """Which of ACTIONS the member may do to the post in this state (the routes' own conditions)."""
     status = state.status
     submitted = status is not PostStatus.DRAFT
-    editing = may(member, "editor")  # POST /posts/{id}/schedule
     acting = may(member, "editor", "approver")  # publish-now, withdraw, retry-publish
     return {
-        "reschedule": editing and (status is PostStatus.DRAFT or status in BEFORE_PUBLISHING),
+        "reschedule": may_reschedule(member, status),
         "publish_now": acting and submitted and status in BEFORE_PUBLISHING,
         "withdraw": acting and submitted and status in WITHDRAWABLE,
         "unpublish": may(member, *unpublish_roles) and any(channel_out(c) for c in state.channels),
         "retry": acting and status is PostStatus.PUBLISH_FAILED,
     }
+
+
+def may_reschedule(member: Member, status: PostStatus) -> bool:
+    """POST /posts/{id}/schedule: an editor, on a draft or a post not yet publishing."""
+    return may(member, "editor") and (status is PostStatus.DRAFT or status in BEFORE_PUBLISHING)
 
 
 def channel_out(channel: ChannelState) -> bool:

@@ -165,18 +165,18 @@ def metrics_chart(tr: Reader, snapshots: list[MetricSnapshotRow]) -> MetricsChar
     for row, (key, name) in enumerate(metrics):
         top = row * row_h
         largest = max(totals[key]) or 1
-        parts.append(Markup('<text x="0" y="{y}" class="label">{n}</text>').format(y=top + 28, n=name))
+        parts.append(Markup('<text x="0" y="{y}" class="label">{n}</text>').format(y=top + 34, n=name))
         for i, value in enumerate(totals[key]):
             x = label_w + gap + i * (bar_w + gap)
-            h = round(30 * value / largest)
+            h = max(round(24 * value / largest), 1)
             parts.append(
                 Markup('<rect x="{x}" y="{y}" width="{w}" height="{h}" class="bar {k}"></rect>').format(
-                    x=x, y=top + 34 - h, w=bar_w, h=max(h, 1), k=key
+                    x=x, y=top + 40 - h, w=bar_w, h=h, k=key
                 )
             )
             parts.append(
                 Markup('<text x="{x}" y="{y}" class="value">{v}</text>').format(
-                    x=x + 2, y=top + 34 - h - 3 if h < 24 else top + 16, v=tr.number(value)
+                    x=x + 2, y=top + 40 - h - 3, v=tr.number(value)
                 )
             )
     for i, words in enumerate(columns):
