@@ -94,7 +94,7 @@ async def act(request: Request, workspace_id: str, post_id: str) -> Response:
         return error_page(request, reader, err.status_code)
     field = {k: str(form.get(k, "")) for k in ("action", "channel", "publish_at", "time_zone", "reason", "back")}
     action, channel, reason = field["action"], field["channel"][:64] or None, field["reason"].strip()[:2000]
-    asked = {
+    asked: dict[str, Any] = {
         "action": action,
         "channel": channel or "",
         "publish_at": field["publish_at"][:40],

@@ -153,7 +153,7 @@ def metrics_chart(tr: Reader, snapshots: list[MetricSnapshotRow]) -> MetricsChar
         key: [sum(getattr(s, key) for s in snapshots if s.offset_seconds == o) for o in offsets] for key, _ in metrics
     }
     columns = [_offset_words(tr, o) for o in offsets]
-    label_w, bar_w, gap, row_h = 110, 56, 14, 46
+    label_w, bar_w, gap, row_h = 110, 96, 14, 46
     width = label_w + len(offsets) * (bar_w + gap) + gap
     height = len(metrics) * row_h + 26
     parts = [
