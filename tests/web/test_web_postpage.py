@@ -3,8 +3,12 @@ paused-workspace banner: view models without a browser, and the pages over real 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from test_web_pages import browser, csrf_of, people
 
 from api.deps import Actor, AppContext
-from api_client import add_user, as_user, wait_status
+from api_client import add_user, as_user, submitted_post, wait_status
 from settings import Settings
 from web.i18n import Reader
 from web.views import post_view
@@ -36,6 +40,25 @@ async def scheduled_post(api: httpx.AsyncClient, text: str = "Roastery opening, 
     r = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
     assert r.status_code == 200, r.text
     return await wait_status(api, post["id"], "ed", "scheduled")
+
+
+async def approved(api: httpx.AsyncClient, text: str) -> dict:
+    post = await submitted_post(api, text)
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    r = await api.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user("ann"))
+    assert r.status_code == 200, r.text
+    return post
+
+
+@asynccontextmanager
+async def faults(sandbox: Any, channel: str, **injected: object) -> AsyncIterator[None]:
+    """The sandbox misbehaves on the channel as asked (tests/api/test_unpublish_api.py does the same)."""
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        assert (await http.put(f"/api/channels/{channel}/faults", json=injected)).status_code == 200
+        try:
+            yield
+        finally:
+            await http.delete(f"/api/channels/{channel}/faults")
 
 
 def context_of(engine: Engine, dev_env: WorkflowEnvironment, **settings: str) -> AppContext:
@@ -223,3 +246,38 @@ async def test_the_ical_feed_parses_and_a_revoked_secret_is_gone(api: httpx.Asyn
     assert (await anonymous.get(feed_url)).status_code == 404
     assert (await anonymous.get(f"{api.base_url}/calendar-feeds/not-a-secret.ics")).status_code == 404
     assert (await pia.post("/w/acme/calendar/feed", data={"csrf_token": ""})).status_code == 403
+
+
+async def test_a_channel_being_retried_shows_its_attempt_and_error_and_a_failed_one_can_be_retried(
+    api: httpx.AsyncClient, engine: Engine, dev_env: WorkflowEnvironment, sandbox
+) -> None:
+    await people(api)
+    ctx = context_of(engine, dev_env)
+    async with faults(sandbox, "sbx", fail_5xx=2):
+        post = await approved(api, "Third time lucky")
+        for _ in range(400):
+            view = await post_view(ctx, ED, Reader("en", "Asia/Jakarta"), workspace_id="acme", post_id=post["id"])
+            [channel] = view.channels
+            if channel.attempt is not None and channel.attempt >= 2:
+                break
+            await asyncio.sleep(0.05)
+    assert channel.last_error and "unavailable" in channel.last_error and channel.next_attempt_at is not None
+    page = await (await browser(api, "pia@example.com")).get(f"/w/acme/posts/{post['id']}")
+    assert "Attempt" in page.text and "Last error" in page.text and "unavailable" in page.text
+    await wait_status(api, post["id"], "ed", "done")
+
+    async with faults(sandbox, "sbx", revoked=True):
+        failed = await approved(api, "Account expired")
+        await wait_status(api, failed["id"], "ed", "publish_failed")
+    as_ed = await post_view(ctx, ED, Reader("en"), workspace_id="acme", post_id=failed["id"])
+    as_vic = await post_view(ctx, VIC, Reader("en"), workspace_id="acme", post_id=failed["id"])
+    assert as_ed.actions["retry"] and as_ed.channels[0].actions == {"retry": True, "unpublish": False}
+    assert as_ed.channels[0].failure and not any(as_vic.channels[0].actions.values())
+    pia = await browser(api, "pia@example.com")
+    path = f"/w/acme/posts/{failed['id']}"
+    confirm = await pia.get(f"{path}/confirm", params={"action": "retry", "channel": "sbx"})
+    assert confirm.status_code == 200 and "Confirm: retry" in confirm.text
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm.text))
+    done = await pia.post(f"{path}/act", data=form)
+    assert done.status_code == 303 and done.headers["location"].endswith("?done=retry"), done.text
+    await wait_status(api, failed["id"], "ed", "done")
