@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from api.deps import Actor, AppContext, own_workspace
 from domain.lifecycle import LifecycleState
 from domain.signing import may_sign_now, who_may_sign_now
-from domain.status import Decision, PostStatus
+from domain.status import ChannelStatus, Decision, PostStatus
 from store.engine import transaction
 from store.posts import channel_ids
 from store.tables import Post
@@ -322,7 +322,8 @@ async def post_view(
                 id=c.channel_id,
                 name=channel_names.get(c.channel_id, c.channel_id),
                 status_words=channel_status_words(tr, c.status),
-                link=c.publication.url if c.publication else None,
+                # A channel it was taken down from has no live link any more.
+                link=c.publication.url if c.publication and c.status is not ChannelStatus.UNPUBLISHED else None,
                 failure=c.failure,
                 attempt=progress[c.channel_id].attempt if c.channel_id in progress else None,
                 last_error=progress[c.channel_id].last_error if c.channel_id in progress else None,

@@ -106,6 +106,7 @@ async def test_an_editor_reschedules_publishes_now_finds_it_in_the_calendar_and_
     await expect(page.get_by_role("status").filter(has_text="The post is unpublished.")).to_be_visible()
     await expect(page.get_by_role("heading", name=re.compile("Unpublished"))).to_be_visible()
     await expect(page.get_by_text("PpEve unpublished it")).to_be_visible()
+    await expect(page.get_by_role("link", name=re.compile("See it on the platform"))).to_have_count(0)
     await check(page, "post-unpublished-en")
     await page.get_by_role("link", name="Bahasa Indonesia").click()
     await expect(page.get_by_role("heading", name=re.compile("Diturunkan"))).to_be_visible()
