@@ -16,6 +16,7 @@ from api.deps import Actor, AppContext, own_workspace
 from domain.lifecycle import LifecycleState
 from domain.signing import may_sign_now, who_may_sign_now
 from domain.status import ChannelStatus, Decision, PostStatus
+from store.accounts import get_user
 from store.engine import transaction
 from store.posts import channel_ids
 from store.tables import Post
@@ -197,6 +198,8 @@ def post_row(tr: Reader, post: Post, state: LifecycleState | None, names: dict[s
 def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str, tr: Reader) -> Chrome:
     with transaction(ctx.engine) as session:
         found = {w: get_workspace(session, w) for w in sorted(user.memberships)}
+        shown = found.get(workspace_id or "")
+        pauser = get_user(session, shown.paused_by) if shown is not None and shown.paused_by else None
     choices = [
         WorkspaceChoice(id=w, name=row.name if row else w, role=role_words(tr, user.memberships[w]))
         for w, row in found.items()
@@ -207,7 +210,7 @@ def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str
     if workspace is not None and workspace.paused_since is not None:
         paused = tr.gettext("Publishing is paused in this workspace since %(when)s by %(who)s: %(reason)s") % {
             "when": tr.instant(workspace.paused_since),
-            "who": workspace.paused_by or "",
+            "who": pauser.name if pauser else workspace.paused_by or "",  # the person's name, not their id
             "reason": workspace.pause_reason or "",
         }
     return Chrome(user_name=user.name, csrf=csrf, workspaces=choices, current=current, paused=paused)

@@ -269,6 +269,9 @@ def feed_ics(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"postgate · {workspace.name if workspace else feed.workspace_id}")
+    # How often calendar apps should fetch it again (Apple and Outlook read these; Google picks its own pace).
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
     for post, text in rows:
         names = [facts.channel_names.get(c, c) for c in channel_ids(post)]
         words = status_words(tr, PostStatus(post.status))

@@ -333,7 +333,9 @@ async def confirm_view(
     title, sentence, button = action_words(tr, action, channels=len(state.channels), status=state.status)
     chosen_zone = valid_zone(zone) or publish_zone_of(state, facts.workspace.time_zone, tr)
     utc_words = local_words = reader_words = ""
-    if action == "reschedule":
+    if action == "reschedule" and zone and not valid_zone(zone):
+        error = error or tr.gettext("Choose a time zone from the list.")
+    elif action == "reschedule":
         publish_at = publish_at or local_input(state.publish_at, chosen_zone)
         try:
             instant = resolve_time(publish_at, chosen_zone)
