@@ -10,7 +10,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from fastapi import HTTPException
 from icalendar import Calendar, Event
+from sqlalchemy.exc import IntegrityError
 
 from api.deps import Actor, AppContext, own_workspace
 from api.schemas import PUBLISH_HORIZON
@@ -43,6 +45,7 @@ CALENDAR_STATUSES = (
 PALETTE_SIZE = 8  # channel colours (postgate.css .ch-0 ... .ch-7), always beside the channel's name
 FEED_PAST = timedelta(days=90)  # and everything ahead, as far as a post can be scheduled
 EVENT_LENGTH = timedelta(minutes=15)
+FEED_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -322,10 +325,17 @@ async def feed_view(
 
 
 def new_feed(ctx: AppContext, user: Actor, workspace_id: str) -> str:
-    """A new secret for the member's feed of the workspace (their earlier one stops working)."""
+    """A new secret for the member's feed of the workspace (their earlier one stops working). Two requests at
+    once: the unique index of live feeds refuses the second insert, which then revokes the first's and retries."""
     own_workspace(user, workspace_id)
-    with transaction(ctx.engine) as session:
-        return create_feed(session, user.id, workspace_id, now=datetime.now(UTC))
+    for attempt in range(FEED_ATTEMPTS):
+        try:
+            with transaction(ctx.engine) as session:
+                return create_feed(session, user.id, workspace_id, now=datetime.now(UTC))
+        except IntegrityError:
+            if attempt == FEED_ATTEMPTS - 1:
+                raise HTTPException(409, "another request is making your feed address; try again") from None
+    raise AssertionError("unreachable")
 
 
 def end_feed(ctx: AppContext, user: Actor, workspace_id: str) -> int:

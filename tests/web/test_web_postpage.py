@@ -306,3 +306,17 @@ async def test_bad_input_to_the_actions_is_a_4xx_page_and_changes_nothing(api: h
         assert "Traceback" not in done.text
     unchanged = (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()
     assert unchanged["status"] == "scheduled" and unchanged["publish_at"].startswith("2030-12-03T02:00")
+
+
+async def test_making_the_feed_address_from_many_tabs_at_once_leaves_one_that_works(api: httpx.AsyncClient) -> None:
+    await people(api)
+    await scheduled_post(api)
+    pia = await browser(api, "pia@example.com")
+    token = csrf_of((await pia.get("/w/acme/calendar/feed")).text)
+    anonymous = httpx.AsyncClient(timeout=30)
+    for _ in range(4):
+        made = await asyncio.gather(*(pia.post("/w/acme/calendar/feed", data={"csrf_token": token}) for _ in range(6)))
+        assert {r.status_code for r in made} <= {201, 409}, [r.text for r in made if r.status_code not in (201, 409)]
+        urls = [m.group(1).replace("&amp;", "&") for r in made if (m := re.search(r'readonly value="([^"]+)"', r.text))]
+        opened = [(await anonymous.get(u)).status_code for u in urls]
+        assert opened.count(200) == 1 and set(opened) <= {200, 404}, opened

@@ -25,8 +25,18 @@ def upgrade() -> None:
         sa.Column("revoked_at", store.tables.UTCDateTime(), nullable=True),
     )
     op.create_index("ix_calendar_feeds_user_id", "calendar_feeds", ["user_id"])
+    # One live feed per person and workspace, however many "make a new address" requests race.
+    op.create_index(
+        "uq_calendar_feeds_live",
+        "calendar_feeds",
+        ["user_id", "workspace_id"],
+        unique=True,
+        sqlite_where=sa.text("revoked_at IS NULL"),
+        postgresql_where=sa.text("revoked_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_calendar_feeds_live", table_name="calendar_feeds")
     op.drop_index("ix_calendar_feeds_user_id", table_name="calendar_feeds")
     op.drop_table("calendar_feeds")
