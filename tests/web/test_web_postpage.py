@@ -320,3 +320,34 @@ async def test_making_the_feed_address_from_many_tabs_at_once_leaves_one_that_wo
         urls = [m.group(1).replace("&amp;", "&") for r in made if (m := re.search(r'readonly value="([^"]+)"', r.text))]
         opened = [(await anonymous.get(u)).status_code for u in urls]
         assert opened.count(200) == 1 and set(opened) <= {200, 404}, opened
+
+
+async def test_a_reschedule_from_the_calendar_comes_back_to_it_and_a_withdrawal_keeps_its_reason(
+    api: httpx.AsyncClient,
+) -> None:
+    await people(api)
+    post = await scheduled_post(api)
+    await add_user(api, "acme", "eve4", "editor", email="eve4@example.com", password="a long enough password")
+    eve = await browser(api, "eve4@example.com")
+    calendar = await eve.get("/w/acme/calendar", params={"view": "list", "date": "2030-12-01"})
+    assert calendar.status_code == 200 and f'action="/w/acme/posts/{post["id"]}/confirm"' in calendar.text
+    back = "/w/acme/calendar?view=list&date=2030-12-01"
+    token = csrf_of(calendar.text)
+    path = f"/w/acme/posts/{post['id']}"
+    ask = {"action": "reschedule", "publish_at": "2030-12-10T08:00", "time_zone": "Asia/Jakarta", "back": back}
+    confirm = await eve.get(f"{path}/confirm", params=ask)
+    assert f'href="{back.replace("&", "&amp;")}">Back without doing anything' in confirm.text
+
+    moved = await eve.post(f"{path}/act", data={**ask, "csrf_token": token})
+    assert moved.headers["location"] == back + "&done=reschedule"
+    december = await eve.get(moved.headers["location"])
+    assert "The new publish time is saved." in december.text and "Tue 10 Dec" in december.text
+    away = await eve.post(f"{path}/act", data={**ask, "back": "//evil.example/x", "csrf_token": token})
+    assert away.headers["location"] == f"{path}?done=reschedule"  # never another site
+
+    gone = await eve.post(f"{path}/act", data={"action": "withdraw", "reason": "Event cancelled", "csrf_token": token})
+    assert gone.status_code == 303
+    page = await eve.get(gone.headers["location"])
+    assert "The post is withdrawn." in page.text and "Eve4 withdrew it: “Event cancelled”" in page.text
+    assert (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()["status"] == "withdrawn"
+    assert "What you can do" not in page.text  # nothing more to do to a withdrawn post
