@@ -102,7 +102,7 @@ def event_words(tr: Reader, action: str, who: str) -> str:
         AuditAction.REMINDED: tr.gettext("Approvers were reminded"),
         AuditAction.ESCALATED: tr.gettext("Escalated to backup approvers"),
         AuditAction.WITHDRAWN: tr.gettext("%(who)s withdrew it"),
-        AuditAction.UNPUBLISHED: tr.gettext("%(who)s took it down"),
+        AuditAction.UNPUBLISHED: tr.gettext("%(who)s unpublished it"),
         AuditAction.EXPIRED: tr.gettext("Expired"),
         AuditAction.RESUME_SHIFTED: tr.gettext("Moved later after the workspace resumed"),
         AuditAction.RESUME_HELD: tr.gettext("Held after the workspace resumed"),
