@@ -82,7 +82,7 @@ async def test_the_actions_shown_are_the_ones_the_rules_allow(
     as_ada = await post_view(ctx, ADA, Reader("en"), workspace_id="acme", post_id=post["id"])
 
     shown = {k for k, v in as_ed.actions.items() if v}
-    assert shown == {"reschedule", "publish_now", "withdraw"}  # not yet out: nothing to unpublish or retry
+    assert shown == {"revise", "reschedule", "publish_now", "withdraw"}  # not yet out: nothing to unpublish or retry
     assert not any(as_vic.actions.values()) and as_vic.extras and as_vic.extras.workflow_url is None
     assert as_ed.next_words == "Publishes Tue 3 Dec 2030 09:00 WIB on 1 channel."
     assert as_ed.extras and as_ed.extras.local_publish_at == "2030-12-03T09:00" and as_ed.extras.zone == "Asia/Jakarta"
