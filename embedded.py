@@ -202,6 +202,9 @@ async def run_dev(
     if not settings.sandbox_url:
         sandbox = create_sandbox_app(settings.data_dir / "sandbox.db")
         servers.append(http_server(sandbox, "127.0.0.1", settings.sandbox_port))
+    if not settings.temporal_address and not headless and not settings.temporal_ui_url:
+        # The embedded dev server's UI: admins' post pages link each post's workflow there.
+        settings = settings.model_copy(update={"temporal_ui_url": f"http://127.0.0.1:{settings.temporal_ui_port}"})
     async with temporal_server(settings, headless=headless) as client:
         await check_search_attributes(client, settings.resolved_temporal_address)
         api = http_server(create_app(settings, engine, client), settings.api_host, settings.api_port)

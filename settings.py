@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     temporal_port: int = Field(default=7233, description="embedded dev server gRPC port")
     temporal_ui_port: int = Field(default=8233, description="embedded dev server UI port")
+    temporal_ui_url: str = Field(
+        default="", description="base URL of the Temporal UI, for admins' links to a post's workflow; `dev` sets it"
+    )
     sandbox_port: int = Field(default=8010, description="port of the embedded sandbox platform")
     sandbox_host: str = Field(
         default="127.0.0.1", description="address `postgate sandbox` listens on; 0.0.0.0 to reach it from elsewhere"

@@ -5,6 +5,7 @@ post's live state to know whether to offer the approve and reject buttons (it ne
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from domain.lifecycle import LifecycleState
@@ -63,3 +64,15 @@ def who_may_sign_now(state: LifecycleState) -> list[str]:
     if "escalated" in state.deadline_marks:
         candidates += [u for u in step.backup if u not in candidates]
     return [person for person in candidates if may_sign_now(state, person)]
+
+
+def step_due(state: LifecycleState) -> datetime | None:
+    """When the waiting step is due (its deadline), or None when it has none: the workflow's reminders,
+    escalation and expiry count from it, and the pages show it."""
+    step = state.approval.steps[state.step]
+    deadline, opened = step.deadline, state.step_opened_at
+    if deadline is None or opened is None:
+        return None
+    if deadline.after is not None:
+        return opened + timedelta(seconds=deadline.after)
+    return state.publish_at - timedelta(seconds=deadline.before_publish or 0)

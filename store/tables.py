@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, ForeignKeyConstraint, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKeyConstraint,
+    Index,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -409,3 +419,25 @@ class IdempotencyKey(SQLModel, table=True):
     status_code: int | None = None
     response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A person's iCal feed of a workspace's schedule: the URL holds a secret whose SHA-256 is kept here."""
+
+    __tablename__ = "calendar_feeds"
+    # One live feed per person and workspace, however many "make a new address" requests race.
+    __table_args__ = (
+        Index(
+            "uq_calendar_feeds_live",
+            "user_id",
+            "workspace_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+    secret_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", max_length=64)
+    created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
+    revoked_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]

@@ -6,8 +6,16 @@ from fastapi import FastAPI
 
 from web.assets import static_files
 from web.pages import router
+from web.pages_calendar import router as calendar_router
+from web.pages_compose import router as compose_router
+from web.pages_postpage import router as postpage_router
+from web.pages_review import router as review_router
 
 
 def install_web(app: FastAPI) -> None:
     app.mount("/static", static_files(), name="static")
     app.include_router(router)
+    app.include_router(compose_router)
+    app.include_router(review_router)
+    app.include_router(postpage_router)
+    app.include_router(calendar_router)

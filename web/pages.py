@@ -34,6 +34,7 @@ from web.session import (
 )
 from web.templating import templates
 from web.views import chosen_workspace, home_view, post_url, post_view
+from web.views_postpage import done_words
 
 router = APIRouter(include_in_schema=False)
 YEAR = 365 * 86400
@@ -165,7 +166,7 @@ async def _post_page(
         )
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
-    values = {"decided": False, "error": None, "comment": "", **extra}
+    values = {"decided": False, "done": None, "error": None, "comment": "", **extra}
     return render(request, "post.html", reader, status_code=status_code, view=view, chrome=view.chrome, **values)
 
 
@@ -174,7 +175,9 @@ async def post_page(request: Request, workspace_id: str, post_id: str) -> Respon
     user = await signed_in(request)
     if user is None:
         return to_sign_in(request)
-    return await _post_page(request, user, workspace_id, post_id, decided=request.query_params.get("decided") == "1")
+    done = done_words(reader_of(request), request.query_params.get("done", ""))
+    decided = request.query_params.get("decided") == "1"
+    return await _post_page(request, user, workspace_id, post_id, decided=decided, done=done)
 
 
 def _refusal_words(reader: Reader, refusal: str) -> str:

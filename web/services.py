@@ -23,6 +23,7 @@ from store.posts import get_post, list_posts
 from store.records import audit_trail
 from store.tables import AuditEntry, Post, Workspace
 from store.workspaces import channels, get_workspace
+from web import state_cache
 from workflows.lifecycle import PostLifecycle
 
 # How many awaiting posts "Waiting for me" looks at (each needs the workflow's live state).
@@ -51,14 +52,8 @@ async def live_state(ctx: AppContext, post: Post) -> LifecycleState:
 
 
 async def live_states(ctx: AppContext, posts: Sequence[Post]) -> dict[str, LifecycleState]:
-    limit = asyncio.Semaphore(STATE_QUERIES_IN_FLIGHT)
-
-    async def one(post: Post) -> LifecycleState:
-        async with limit:
-            return await live_state(ctx, post)
-
-    states = await asyncio.gather(*(one(p) for p in posts))
-    return {p.id: s for p, s in zip(posts, states, strict=True)}
+    """For lists: each post's live state, asking only the workflows whose projection moved (web.state_cache)."""
+    return await state_cache.live_states(ctx, posts)
 
 
 @dataclass(frozen=True)

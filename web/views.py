@@ -15,13 +15,15 @@ from urllib.parse import urlencode
 from api.deps import Actor, AppContext, own_workspace
 from domain.lifecycle import LifecycleState
 from domain.signing import may_sign_now, who_may_sign_now
-from domain.status import Decision, PostStatus
+from domain.status import ChannelStatus, Decision, PostStatus
+from store.accounts import get_user
 from store.engine import transaction
 from store.posts import channel_ids
 from store.tables import Post
 from store.workspaces import get_workspace
 from web import services
 from web.i18n import Reader
+from web.views_postpage import PostExtras, actions_for, channel_progress, channels_actions, post_extras, with_takedowns
 from web.words import (
     STATUS_TONE,
     SYSTEM_ACTOR,
@@ -31,8 +33,10 @@ from web.words import (
     role_words,
     status_words,
 )
+from workflows.lifecycle import REVISABLE
 
 PAGE_SIZE = 25
+HOME_WAITING = 5  # the home page shows the first few; the queue (/w/{id}/queue) shows them all
 EXCERPT = 90
 
 
@@ -78,6 +82,7 @@ class HomeView:
     only_mine: bool
     statuses: list[tuple[str, str]]
     next_page_url: str | None
+    may_compose: bool = False  # the compose page's link (web/pages_compose.py)
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,11 @@ class ChannelRow:
     status_words: str
     link: str | None
     failure: str | None
+    # While its publish is retried: the attempt, the last error, when the next starts; what I may do here.
+    attempt: int | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    actions: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,7 @@ class PostView:
     timeline: list[TimelineEntry]
     actions: dict[str, bool]
     idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    extras: PostExtras | None = None  # the post page's actions, metrics and links (web.views_postpage)
 
 
 def name_of(names: dict[str, str], user_id: str) -> str:
@@ -190,6 +201,8 @@ def post_row(tr: Reader, post: Post, state: LifecycleState | None, names: dict[s
 def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str, tr: Reader) -> Chrome:
     with transaction(ctx.engine) as session:
         found = {w: get_workspace(session, w) for w in sorted(user.memberships)}
+        shown = found.get(workspace_id or "")
+        pauser = get_user(session, shown.paused_by) if shown is not None and shown.paused_by else None
     choices = [
         WorkspaceChoice(id=w, name=row.name if row else w, role=role_words(tr, user.memberships[w]))
         for w, row in found.items()
@@ -200,7 +213,7 @@ def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str
     if workspace is not None and workspace.paused_since is not None:
         paused = tr.gettext("Publishing is paused in this workspace since %(when)s by %(who)s: %(reason)s") % {
             "when": tr.instant(workspace.paused_since),
-            "who": workspace.paused_by or "",
+            "who": pauser.name if pauser else workspace.paused_by or "",  # the person's name, not their id
             "reason": workspace.pause_reason or "",
         }
     return Chrome(user_name=user.name, csrf=csrf, workspaces=choices, current=current, paused=paused)
@@ -231,7 +244,7 @@ async def home_view(
     chosen = PostStatus(status) if status in PostStatus.__members__.values() else None
     if workspace_id is None:
         return HomeView(chrome, None, [], [], "", only_mine, statuses, None)
-    own_workspace(user, workspace_id)
+    member = own_workspace(user, workspace_id)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     tr = tr.defaulting_to(facts.workspace.time_zone)
     waiting = await services.waiting_for(ctx, user, workspace_id)
@@ -254,12 +267,13 @@ async def home_view(
     return HomeView(
         chrome=Chrome(**{**chrome.__dict__, "waiting_count": len(waiting)}),
         workspace_id=workspace_id,
-        waiting=[post_row(tr, p, s, facts.names) for p, s in waiting],
+        waiting=[post_row(tr, p, s, facts.names) for p, s in waiting[:HOME_WAITING]],
         posts=[post_row(tr, p, states[p.id], facts.names) for p in posts],
         status_filter=chosen.value if chosen else "",
         only_mine=only_mine,
         statuses=statuses,
         next_page_url=next_url,
+        may_compose=services.may(member, "editor"),
     )
 
 
@@ -286,7 +300,11 @@ async def post_view(
     post, member = await asyncio.to_thread(services.visible_post, ctx, user, workspace_id, post_id)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     tr = tr.defaulting_to(facts.workspace.time_zone)
-    state = await services.live_state(ctx, post)
+    state = await with_takedowns(ctx, await services.live_state(ctx, post))
+    actions = await asyncio.to_thread(actions_for, ctx, member, state)
+    per_channel = channels_actions(actions, state)
+    progress = await channel_progress(ctx, state)
+    extras = await post_extras(ctx, member, tr, post, state, facts.workspace.time_zone)
     chrome = await asyncio.to_thread(chrome_for, ctx, user, workspace_id, csrf, tr)
     waiting = await services.waiting_for(ctx, user, workspace_id)
     channel_names = facts.channel_names
@@ -311,11 +329,24 @@ async def post_view(
                 id=c.channel_id,
                 name=channel_names.get(c.channel_id, c.channel_id),
                 status_words=channel_status_words(tr, c.status),
-                link=c.publication.url if c.publication else None,
+                # A channel it was taken down from has no live link any more.
+                link=c.publication.url if c.publication and c.status is not ChannelStatus.UNPUBLISHED else None,
                 failure=c.failure,
+                attempt=progress[c.channel_id].attempt if c.channel_id in progress else None,
+                last_error=progress[c.channel_id].last_error if c.channel_id in progress else None,
+                next_attempt_at=progress[c.channel_id].next_attempt_at if c.channel_id in progress else None,
+                actions=per_channel[c.channel_id],
             )
             for c in state.channels
         ],
         timeline=timeline,
-        actions={"approve": may_decide, "request_changes": may_decide, "reject": may_decide},
+        actions={
+            "approve": may_decide,
+            "request_changes": may_decide,
+            "reject": may_decide,
+            "revise": services.may(member, "editor")
+            and (state.status is PostStatus.DRAFT or state.status in REVISABLE),
+            **actions,
+        },
+        extras=extras,
     )

@@ -23,9 +23,9 @@ STATUS_TONE = {
     PostStatus.PUBLISH_FAILED: "bad",
     PostStatus.WITHDRAWN: "idle",
     PostStatus.SUBMITTING: "info",
-    PostStatus.UNPUBLISHED: "idle",
     PostStatus.EXPIRED: "idle",
     PostStatus.DONE: "ok",
+    PostStatus.UNPUBLISHED: "idle",
 }
 
 
@@ -43,9 +43,9 @@ def status_words(tr: Reader, status: PostStatus) -> str:
         PostStatus.PUBLISH_FAILED: tr.gettext("Publishing failed"),
         PostStatus.WITHDRAWN: tr.gettext("Withdrawn"),
         PostStatus.SUBMITTING: tr.gettext("Being submitted"),
-        PostStatus.UNPUBLISHED: tr.gettext("Taken down"),
         PostStatus.EXPIRED: tr.gettext("Expired"),
         PostStatus.DONE: tr.gettext("Done"),
+        PostStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
@@ -58,7 +58,7 @@ def channel_status_words(tr: Reader, status: ChannelStatus) -> str:
         ChannelStatus.PUBLISH_FAILED: tr.gettext("Publishing failed"),
         ChannelStatus.WITHDRAWN: tr.gettext("Given up"),
         ChannelStatus.DONE: tr.gettext("Published, follow-up complete"),
-        ChannelStatus.UNPUBLISHED: tr.gettext("Taken down"),
+        ChannelStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]
 
@@ -102,7 +102,7 @@ def event_words(tr: Reader, action: str, who: str) -> str:
         AuditAction.REMINDED: tr.gettext("Approvers were reminded"),
         AuditAction.ESCALATED: tr.gettext("Escalated to backup approvers"),
         AuditAction.WITHDRAWN: tr.gettext("%(who)s withdrew it"),
-        AuditAction.UNPUBLISHED: tr.gettext("%(who)s took it down"),
+        AuditAction.UNPUBLISHED: tr.gettext("%(who)s unpublished it"),
         AuditAction.EXPIRED: tr.gettext("Expired"),
         AuditAction.RESUME_SHIFTED: tr.gettext("Moved later after the workspace resumed"),
         AuditAction.RESUME_HELD: tr.gettext("Held after the workspace resumed"),

@@ -45,7 +45,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawRequest,
     )
     from domain.notify import Notification, NotificationKind
-    from domain.signing import decision_refusal
+    from domain.signing import decision_refusal, step_due
     from domain.status import AuditAction, ChannelStatus, Decision, LatePolicy, PostStatus, ResumePolicy
     from workflows.search_attributes import POST_STATUS, PUBLISH_AT, WORKSPACE_ID
 
@@ -622,13 +622,7 @@ class PostLifecycle:
         return self._interrupted() or self._decision is not None or position != self._review_position()
 
     def _step_due(self) -> datetime | None:
-        step = self.state.approval.steps[self.state.step]
-        deadline, opened = step.deadline, self.state.step_opened_at
-        if deadline is None or opened is None:
-            return None
-        if deadline.after is not None:
-            return opened + timedelta(seconds=deadline.after)
-        return self.state.publish_at - timedelta(seconds=deadline.before_publish or 0)
+        return step_due(self.state)
 
     def _next_deadline_event(self) -> tuple[datetime, str] | None:
         """The next reminder, escalation or expiry of the waiting step, as (when, mark)."""

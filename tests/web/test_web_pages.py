@@ -172,8 +172,9 @@ async def test_the_view_models_build_without_a_browser(
 
     as_pia = await post_view(ctx, pia, Reader("en", "Asia/Jakarta"), workspace_id="acme", post_id=post["id"])
     as_vic = await post_view(ctx, vic, Reader("en"), workspace_id="acme", post_id=post["id"])
-    assert as_pia.actions == {"approve": True, "request_changes": True, "reject": True}
-    assert as_vic.actions == {"approve": False, "request_changes": False, "reject": False}
+    deciding = ("approve", "request_changes", "reject")
+    assert {k: as_pia.actions[k] for k in deciding} == {"approve": True, "request_changes": True, "reject": True}
+    assert not any(as_vic.actions.values())  # a viewer may do nothing to a post
     assert as_pia.next_words.startswith("Waiting for ") and "0 of 1 signed" in as_pia.next_words
     assert [e.text for e in as_pia.timeline][:3] == [
         "Ed created the draft",
