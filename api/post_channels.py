@@ -8,17 +8,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities import names
 from domain.lifecycle import LifecycleState, workflow_id_for
-from domain.status import ChannelStatus, PostStatus
-from store.engine import transaction
-from store.publications import idempotency_key, unpublished_channels
+from domain.status import ChannelStatus
+from store.publications import idempotency_key, with_unpublished
 
 logger = logging.getLogger("postgate.api")
+__all__ = ["publish_retries", "with_unpublished"]
 
 
 async def publish_retries(client: Client, state: LifecycleState) -> dict[str, dict[str, Any]]:
@@ -69,22 +68,3 @@ def _channel_of(pending: Any, keys: dict[str, str], publishing: list[str], clien
 def _time(stamp: Any) -> datetime:
     moment: datetime = stamp.ToDatetime(tzinfo=UTC)
     return moment
-
-
-def with_unpublished(engine: Engine, state: LifecycleState) -> LifecycleState:
-    """The state with the channels taken down after the lifecycle ended (the workflow no longer knows)."""
-    if not any(c.status in (ChannelStatus.PUBLISHED, ChannelStatus.DONE) for c in state.channels):
-        return state
-    with transaction(engine) as session:
-        down = unpublished_channels(session, state.post_id)
-    if not down:
-        return state
-    state = state.model_copy(deep=True)
-    for channel in state.channels:
-        if channel.channel_id in down and channel.status in (ChannelStatus.PUBLISHED, ChannelStatus.DONE):
-            channel.status = ChannelStatus.UNPUBLISHED
-            channel.unpublished_at = down[channel.channel_id]
-    remaining = {c.status for c in state.channels} - {ChannelStatus.WITHDRAWN}
-    if remaining == {ChannelStatus.UNPUBLISHED}:
-        state.status = PostStatus.UNPUBLISHED
-    return state

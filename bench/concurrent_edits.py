@@ -186,12 +186,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _trail(engine: Engine, post_id: str) -> tuple[Post, list[AuditEntry]]:
+def _trail(engine: Engine, post_id: str) -> tuple[Post, list[AuditEntry], list[AuditEntry]]:
+    """The post, its lifecycle's entries (one sequence) and every entry about it (an unpublish after the
+    lifecycle ended writes in a sequence of its own)."""
     with transaction(engine) as session:
         post = session.get(Post, post_id)
         assert post is not None
-        query = select(AuditEntry).where(AuditEntry.workflow_id == workflow_id_for(post_id))
-        return post, list(session.exec(query.order_by(col(AuditEntry.seq))))
+        query = select(AuditEntry).where(AuditEntry.post_id == post_id)
+        every = list(session.exec(query.order_by(col(AuditEntry.at), col(AuditEntry.seq))))
+    return post, [e for e in every if e.workflow_id == workflow_id_for(post_id)], every
 
 
 def _matches(entry: AuditEntry, done: Done) -> bool:
@@ -214,8 +217,8 @@ async def check(client: Client, engine: Engine, posts: list[str], tally: Tally) 
         by_post.setdefault(done.post_id, []).append(done)
     for post_id in posts:
         for _ in range(600):  # until it rests: store and workflow agree and nothing is under way
-            state = await workflow_state(client, post_id)
-            post, trail = await asyncio.to_thread(_trail, engine, post_id)
+            state = await workflow_state(client, post_id, engine)
+            post, trail, every = await asyncio.to_thread(_trail, engine, post_id)
             wf_status = state.status.value if state else "draft"
             if post.status == wf_status and wf_status not in MOVING:
                 break
@@ -227,7 +230,7 @@ async def check(client: Client, engine: Engine, posts: list[str], tally: Tally) 
             found["disagreements"].append(
                 f"{post_id}: store {post.status} r{post.current_revision}, workflow {wf_status} r{wf_rev}"
             )
-        unmatched = list(trail)
+        unmatched = list(every)
         for done in by_post.get(post_id, []):
             hit = next((e for e in unmatched if _matches(e, done)), None)
             if hit is None:

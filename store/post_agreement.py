@@ -20,6 +20,7 @@ from domain.lifecycle import LifecycleState, workflow_id_for
 from domain.status import AuditAction, PostStatus
 from store.engine import transaction
 from store.posts import add_revision, lock_post
+from store.publications import with_unpublished
 from store.records import record_post_note
 from store.tables import AuditEntry, Post
 
@@ -51,17 +52,22 @@ class Agreement(BaseModel):
         )
 
 
-async def workflow_state(client: Client, post_id: str) -> LifecycleState | None:
-    """The workflow's state (a query), None when Temporal has no such workflow."""
+async def workflow_state(client: Client, post_id: str, engine: Engine | None = None) -> LifecycleState | None:
+    """The workflow's state (a query), None when Temporal has no such workflow. With `engine`, channels taken
+    down after the lifecycle ended count as unpublished (the finished workflow cannot know), as the API
+    shows them."""
     from workflows.lifecycle import PostLifecycle
 
     handle = client.get_workflow_handle_for(PostLifecycle.run, workflow_id_for(post_id))
     try:
-        return await handle.query(PostLifecycle.current)
+        state = await handle.query(PostLifecycle.current)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return None
         raise
+    if engine is not None:
+        state = await asyncio.to_thread(with_unpublished, engine, state)
+    return state
 
 
 def unexplained_gaps(entries: list[AuditEntry]) -> list[int]:
@@ -96,7 +102,7 @@ async def check_post(client: Client, engine: Engine, post_id: str) -> Agreement:
     post, entries = await asyncio.to_thread(_stored, engine, post_id)
     if post is None:
         raise LookupError(f"no post '{post_id}'")
-    state = await workflow_state(client, post_id)
+    state = await workflow_state(client, post_id, engine)
     problems: list[str] = []
     if state is None:
         if post.status == PostStatus.SUBMITTING.value:
@@ -122,7 +128,7 @@ async def check_post(client: Client, engine: Engine, post_id: str) -> Agreement:
 async def repair_post(client: Client, engine: Engine, post_id: str, actor: str) -> str | None:
     """Re-project the post from its workflow (or put a post whose workflow never started back to draft);
     the repair is noted in the post's trail. Returns what was done, None when nothing was to do."""
-    state = await workflow_state(client, post_id)
+    state = await workflow_state(client, post_id, engine)
     return await asyncio.to_thread(_repair, engine, post_id, state, actor)
 
 

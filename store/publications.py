@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from domain.lifecycle import MetricsSnapshot, Publication
+from domain.lifecycle import LifecycleState, MetricsSnapshot, Publication
+from domain.status import ChannelStatus, PostStatus
+from store.engine import transaction
 from store.tables import MetricSnapshotRow, PublicationRow
 
 
@@ -90,3 +93,22 @@ def unpublished_channels(session: Session, post_id: str) -> dict[str, datetime]:
         for row in publications_of(session, post_id)
         if row.unpublished_at is not None
     }
+
+
+def with_unpublished(engine: Engine, state: LifecycleState) -> LifecycleState:
+    """The state with the channels taken down after the lifecycle ended (the workflow no longer knows)."""
+    if not any(c.status in (ChannelStatus.PUBLISHED, ChannelStatus.DONE) for c in state.channels):
+        return state
+    with transaction(engine) as session:
+        down = unpublished_channels(session, state.post_id)
+    if not down:
+        return state
+    state = state.model_copy(deep=True)
+    for channel in state.channels:
+        if channel.channel_id in down and channel.status in (ChannelStatus.PUBLISHED, ChannelStatus.DONE):
+            channel.status = ChannelStatus.UNPUBLISHED
+            channel.unpublished_at = down[channel.channel_id]
+    remaining = {c.status for c in state.channels} - {ChannelStatus.WITHDRAWN}
+    if remaining == {ChannelStatus.UNPUBLISHED}:
+        state.status = PostStatus.UNPUBLISHED
+    return state

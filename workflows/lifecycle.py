@@ -95,6 +95,8 @@ PATCH_PUBLISH_ACTIVITY_ID = "publish-activity-id-per-channel"
 # Where a channel's publication may be taken down (unpublish) and where it stands afterwards.
 OUT = (ChannelStatus.PUBLISHED, ChannelStatus.DONE)
 ALREADY_UNPUBLISHED = "already_unpublished"
+# A snapshot missed because its channel was taken down meanwhile records the status the unpublish left.
+PATCH_MISSED_AFTER_UNPUBLISH = "metrics-missed-after-unpublish"
 HOLD_LATE = "approved after its publish time"
 HOLD_OVERDUE = "approval overdue"
 KEPT_DECISION_IDS = 200
@@ -954,6 +956,10 @@ class PostLifecycle:
                 )
             except ActivityError as err:
                 # A missed snapshot is worth an audit line, not a failed post: the post went out.
+                if channel.status is ChannelStatus.UNPUBLISHED and workflow.patched(PATCH_MISSED_AFTER_UNPUBLISH):
+                    # Taken down while the snapshot was being fetched (which is why it failed): the entry
+                    # written now must not say the post is done, after the unpublished entry said otherwise.
+                    status = self._aggregate()
                 missed = self._record(
                     AuditAction.METRICS_MISSED,
                     "system",
