@@ -3,6 +3,7 @@ server, real activities, SQLite, the sandbox over HTTP, a real webhook receiver 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,11 +11,19 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from api.service import create_draft, submit
-from domain.lifecycle import DecideRequest, LifecycleState, PostUnpublishInput, UnpublishRequest
+from domain.lifecycle import (
+    DecideRequest,
+    LifecycleState,
+    MetricsRequest,
+    MetricsSnapshot,
+    PostUnpublishInput,
+    UnpublishRequest,
+)
 from domain.status import ChannelStatus, Decision, PostStatus
 from history_recorder import keep_history
 from lifecycle_waits import until
@@ -24,6 +33,7 @@ from store.audit_reconcile import reconcile_post
 from store.credentials import keyring_for
 from store.engine import transaction
 from store.notifications import add_target
+from store.posts import get_post
 from store.publications import publications_of, snapshots_of
 from store.records import audit_trail
 from store.tables import NotificationTarget, Workspace
@@ -163,3 +173,52 @@ async def test_only_a_published_post_can_be_unpublished(time_env, seeded, worker
     cause = refused.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidState"
     assert "awaiting_approval" in str(cause) and "withdraw" in str(cause)
+
+
+async def test_a_snapshot_missed_because_of_an_unpublish_does_not_say_the_post_is_done(
+    time_env, seeded, sandbox, task_queue, monkeypatch
+):
+    """The follow-up's last snapshot is being fetched when the post is taken down; the fetch then fails (the
+    post is gone) and its `metrics_missed` entry, written after the `unpublished` one, must not move the
+    post back to done in the store (found by bench/concurrent_edits.py)."""
+    import worker as worker_module
+    from activities import names
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name=names.COLLECT_METRICS)
+    async def slow_metrics(req: MetricsRequest) -> MetricsSnapshot:
+        started.set()
+        await release.wait()
+        raise ApplicationError("no such post on the platform", non_retryable=True)
+
+    real = worker_module.lifecycle_activities
+
+    def with_slow_metrics(*args, **kwargs):
+        return [slow_metrics if activity._Definition.from_callable(a).name == names.COLLECT_METRICS else a
+                for a in real(*args, **kwargs)]  # fmt: skip
+
+    monkeypatch.setattr(worker_module, "lifecycle_activities", with_slow_metrics)
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue)
+    async with worker_module.running_worker(time_env.client, seeded, settings):
+        now = await time_env.get_current_time()
+        post, handle = await approved(time_env, seeded, task_queue, "Gone mid-count.", publish_at=now, offsets=(HOUR,))
+        await until(handle, time_env, PostStatus.PUBLISHED)
+        for _ in range(400):  # time moves only while something waits on the server
+            if started.is_set():
+                break
+            await time_env.sleep(60)
+        assert started.is_set(), "the follow-up never fetched its snapshot"
+        after = await handle.execute_update(PostLifecycle.unpublish, UnpublishRequest(actor="ed", reason="recall"))
+        assert after.status is PostStatus.UNPUBLISHED
+        release.set()
+        final: LifecycleState = await handle.result()
+        await keep_history(handle, "unpublished_while_a_snapshot_was_fetched")
+
+    assert final.status is PostStatus.UNPUBLISHED
+    trail = entries(seeded, post.id)
+    assert [a for a, _, _ in trail][-2:] == ["unpublished", "metrics_missed"]
+    assert trail[-1][1] == "unpublished"  # the missed snapshot's entry says where the post stands now
+    with transaction(seeded) as session:
+        row = get_post(session, post.id)
+        assert row is not None and row.status == "unpublished"  # the projection follows the workflow
