@@ -4,9 +4,20 @@ vocabulary, and Vale's default filters. scripts/ensure_dictionaries.sh installs 
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from brand_helpers import findings_of, lint
 
 from brand.engine import compile_style
+from brand.spelling import SYSTEM_DICTIONARIES
+
+# Under CI a missing dictionary fails these tests (scripts/ensure_dictionaries.sh installs them first).
+pytestmark = pytest.mark.skipif(
+    os.environ.get("CI") != "true"
+    and not all((SYSTEM_DICTIONARIES / f"{name}.dic").is_file() for name in ("en_US", "id_ID")),
+    reason="Hunspell dictionaries missing: run scripts/ensure_dictionaries.sh (hunspell-en-us, hunspell-id)",
+)
 
 SPELLING = "extends: spelling\nmessage: \"Did you really mean '%s'?\"\nlevel: error\n"
 INDONESIAN = SPELLING + "dictionaries: [id_ID]\n"
