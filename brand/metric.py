@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -58,6 +59,7 @@ FUNCTIONS: dict[str, Callable[..., float]] = {
 }
 _RESULT = "result_"  # the formula's value, which the condition's text follows
 _WORD = regex.compile(r"(?:[A-Z]\.){2,}|[\p{N}\p{L}']+")
+_VOWELS = regex.compile(r"[aeiouy]+")
 _TOKEN = regex.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)?)"
     r"|(?P<op>&&|\|\||[<>=!]=|[-+*/%()<>!,]))"
@@ -238,7 +240,7 @@ def syllables(word: str) -> int:
     word = word.lower().strip("'")
     if len(word) < 3:
         return 1 if word else 0
-    count = len(regex.findall(r"[aeiouy]+", word))
+    count = len(_VOWELS.findall(word))
     if (word.endswith("e") and not word.endswith(("le", "ee", "ie", "ye"))) or (
         word.endswith(("es", "ed")) and len(word) > 3 and word[-3] not in "aeiouytdszcgx"
     ):
@@ -246,6 +248,15 @@ def syllables(word: str) -> int:
     elif word.endswith("le") and len(word) > 2 and word[-3] in "aeiouy":
         count -= 1
     return max(count, 1)
+
+
+@lru_cache(maxsize=20_000)
+def _word_counts(word: str) -> tuple[int, int, bool, bool, bool]:
+    """Syllables, letters and digits, long (> 6 characters), polysyllabic, complex (see the docstring)."""
+    count = syllables(word)
+    letters = sum(1 for char in word if char.isalnum())
+    complex_word = (count - word.lower().endswith(("es", "ed", "ing"))) > 2
+    return count, letters, len(word) > 6, count > 2, complex_word
 
 
 def counts(doc: Document) -> dict[str, float]:
@@ -257,12 +268,12 @@ def counts(doc: Document) -> dict[str, float]:
     sentences = sum(1 for start, end in doc.sentences() if _WORD.search(doc.text, start, end))
     total = polysyllabic = complex_words = characters = long_words = 0
     for word in words:
-        count = syllables(word)
+        count, letters, long, poly, complex_word = _word_counts(word)
         total += count
-        characters += sum(1 for char in word if char.isalnum())
-        long_words += len(word) > 6
-        polysyllabic += count > 2
-        complex_words += (count - word.lower().endswith(("es", "ed", "ing"))) > 2
+        characters += letters
+        long_words += long
+        polysyllabic += poly
+        complex_words += complex_word
     values.update(
         words=float(len(words)),
         sentences=float(max(sentences, 1)),

@@ -86,25 +86,37 @@ def dictionary_folders() -> list[Path]:
     return [*folders, SYSTEM_DICTIONARIES]
 
 
+_dictionaries: dict[str, Any] = {}
+_dictionaries_lock = threading.Lock()
+
+
+def dictionary(name: str) -> Any:
+    """A Hunspell dictionary by name, read once a process (en_US takes about half a second)."""
+    with _dictionaries_lock:
+        found = _dictionaries.get(name)
+        if found is not None:
+            return found
+        from spylls.hunspell import Dictionary  # imported on first use: styles without spelling never pay
+
+        base = next((folder / name for folder in dictionary_folders() if (folder / f"{name}.dic").is_file()), None)
+        if base is None or not base.with_suffix(".aff").is_file():
+            package = DEBIAN_PACKAGES.get(name, f"the Hunspell dictionary for {name}")
+            where = ", ".join(map(str, dictionary_folders()))
+            raise ValueError(
+                f"spelling dictionary '{name}' is not installed (looked in {where}); install {package} "
+                "(apt-get install) or name another dictionary"
+            )
+        found = _dictionaries[name] = Dictionary.from_files(str(base))
+        return found
+
+
 class Speller:
     """One or more Hunspell dictionaries; a word is correct when any of them knows it. Lookups are cached
     (a post's words repeat across posts far more than they vary)."""
 
     def __init__(self, names: Sequence[str]) -> None:
-        from spylls.hunspell import Dictionary  # imported on first use: styles without spelling never pay
-
         self.names = tuple(names)
-        self.dictionaries = []
-        for name in names:
-            base = next((folder / name for folder in dictionary_folders() if (folder / f"{name}.dic").is_file()), None)
-            if base is None or not base.with_suffix(".aff").is_file():
-                package = DEBIAN_PACKAGES.get(name, f"the Hunspell dictionary for {name}")
-                where = ", ".join(map(str, dictionary_folders()))
-                raise ValueError(
-                    f"spelling dictionary '{name}' is not installed (looked in {where}); install {package} "
-                    "(apt-get install) or name another dictionary"
-                )
-            self.dictionaries.append(Dictionary.from_files(str(base)))
+        self.dictionaries = [dictionary(name) for name in names]
         self._known: dict[str, bool] = {}
         self._lock = threading.Lock()
 
@@ -124,7 +136,7 @@ _spellers_lock = threading.Lock()
 
 
 def speller(names: Sequence[str]) -> Speller:
-    """The shared speller for these dictionaries (reading en_US takes about half a second, once a process)."""
+    """The shared speller for these dictionaries."""
     key = tuple(names)
     with _spellers_lock:
         found = _spellers.get(key)
@@ -138,7 +150,7 @@ def _word_list(text: str) -> set[str]:
 
 
 class SpellingCheck(Check):
-    __slots__ = ("exceptions", "filters", "ignored", "speller")
+    __slots__ = ("_verdicts", "exceptions", "filters", "ignored", "speller")
 
     def __init__(self, definition: SpellingDefinition, accepted: Sequence[str], word_lists: Mapping[str, str]) -> None:
         super().__init__(definition)
@@ -155,9 +167,21 @@ class SpellingCheck(Check):
                 raise ValueError(f"ignore file '{name}' is not in the style; add it as {key}")
             self.ignored |= _word_list(word_lists[key])
         vocabulary = [term for term in accepted if term] if definition.vocab else []
+        # A word's verdict never changes for a compiled rule; posts repeat words, so it is kept (bounded).
+        self._verdicts: dict[str, bool] = {}
         # Vale matches accepted terms against each word, ignoring case.
         self.exceptions: UserPattern | None = (
             compile_pattern("|".join(f"(?:{term})" for term in vocabulary), ignorecase=True) if vocabulary else None
+        )
+
+    def _fine(self, word: str) -> bool:
+        """Whether a word is not reported: ignored, filtered, an accepted term, or in a dictionary."""
+        return (
+            word in self.ignored
+            or word.lower() in self.ignored
+            or any(pattern.search(word) for pattern in self.filters)
+            or (self.exceptions is not None and self.exceptions.fullmatch(word) is not None)
+            or self.speller.correct(word)
         )
 
     def run(self, doc: Document) -> list[Finding]:
@@ -174,13 +198,13 @@ class SpellingCheck(Check):
             if start == end or any(low <= start and end <= high for low, high in skipped):
                 continue
             word = text[start:end].replace("\u2019", "'")
-            if word in self.ignored or word.lower() in self.ignored:
-                continue
-            if any(pattern.search(word) for pattern in self.filters):
-                continue
-            if self.exceptions is not None and self.exceptions.fullmatch(word):
-                continue
-            if self.speller.correct(word):
+            fine = self._verdicts.get(word)
+            if fine is None:
+                fine = self._fine(word)
+                if len(self._verdicts) >= _CACHE_LIMIT:
+                    self._verdicts.clear()
+                self._verdicts[word] = fine
+            if fine:
                 continue
             message = format_message(self.definition.message, text[start:end])
             found.append(doc.finding(self.id, self.level, message, start, end, action=self.fix.action))
