@@ -9,16 +9,12 @@ over the corpus (cold: every word looked up in the dictionary) is shown apart fr
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from brand_throughput import generate_posts  # bench/ is the script's folder, first on sys.path
 
-from brand_throughput import generate_posts  # noqa: E402
-
-from brand.document import Document  # noqa: E402
-from brand.engine import compile_style  # noqa: E402
+from brand.document import Document
+from brand.engine import compile_style
 
 RULES = {
     "spelling en_US": "extends: spelling\nmessage: '%s'\n",

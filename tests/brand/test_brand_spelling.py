@@ -5,11 +5,12 @@ vocabulary, and Vale's default filters. scripts/ensure_dictionaries.sh installs 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from brand_helpers import findings_of, lint
 
-from brand.engine import compile_style
+from brand.engine import compile_style, load_style
 from brand.spelling import SYSTEM_DICTIONARIES
 
 # Under CI a missing dictionary fails these tests (scripts/ensure_dictionaries.sh installs them first).
@@ -76,3 +77,12 @@ def test_links_mentions_and_hashtags_are_not_prose() -> None:
 
 def test_curly_apostrophes_read_as_apostrophes() -> None:
     assert lint(SPELLING, "We\u2019re sure it\u2019s \u2018great\u2019") == []
+
+
+def test_a_style_folder_brings_its_ignore_files(tmp_path: Path) -> None:
+    (tmp_path / "Acme").mkdir()
+    (tmp_path / "Acme" / "Spell.yml").write_text(SPELLING + "ignore: brand.txt\n")
+    (tmp_path / "config" / "ignore").mkdir(parents=True)
+    (tmp_path / "config" / "ignore" / "brand.txt").write_text("Zyntrax\n")
+    style = load_style(tmp_path)
+    assert [f.match for f in findings_of(style, "Zyntrax beats Frobnix")] == ["Frobnix"]
