@@ -184,7 +184,8 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
 def rule_patterns(definition: RuleDefinition) -> list[str]:
     """A rule's own regular expressions, as its author wrote them."""
     candidates: list[str] = []
-    for field in ("tokens", "exceptions", "either", "swap", "raw", "first", "second", "token", "prefix", "match"):
+    fields = ("tokens", "exceptions", "either", "swap", "raw", "first", "second", "token", "prefix", "match")
+    for field in (*fields, "filters"):  # `filters`: spelling's
         value = getattr(definition, field, ())
         if isinstance(value, str):
             if value and not value.startswith("$"):

@@ -86,3 +86,11 @@ def test_a_style_folder_brings_its_ignore_files(tmp_path: Path) -> None:
     (tmp_path / "config" / "ignore" / "brand.txt").write_text("Zyntrax\n")
     style = load_style(tmp_path)
     assert [f.match for f in findings_of(style, "Zyntrax beats Frobnix")] == ["Frobnix"]
+
+
+def test_a_catastrophic_filter_is_refused_at_upload() -> None:
+    from brand.probe import probe_style
+
+    style = compile_style({"Test/Spell.yml": (SPELLING + "filters: ['(a|a)+b']\n").encode()})
+    (problem,) = probe_style(style)
+    assert problem[0] == "Test/Spell.yml" and "(a|a)+b" in problem[1]
