@@ -38,6 +38,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     POSTGATE_API_PORT=8000 \
     POSTGATE_DATA_DIR=/data
 
+# Debian's Hunspell dictionaries for the brand engine's `spelling` check (brand/spelling.py).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends hunspell-en-us hunspell-id \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 postgate \
  && useradd --system --uid 10001 --gid postgate --home-dir /home/postgate --create-home \
         --shell /usr/sbin/nologin postgate \

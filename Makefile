@@ -36,6 +36,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(BIN)/docker-compose
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_dictionaries.sh
 	$(BIN)/pytest -q
 
 # The web app's words: extract them from web/ and update the en and id catalogs; then translate the new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from api.deps import ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
+from api.style_storage import adopt_style
 from brand.engine import SocialRules, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
 from brand.probe import probe_style
@@ -22,7 +23,7 @@ from domain.brand import Finding
 from domain.content import PostText
 from domain.status import AuditAction
 from platforms.base import MediaRef
-from store.brand_styles import add_style, brand_settings, get_style, style_files
+from store.brand_styles import brand_settings, get_style, style_files
 from store.config_audit import record_change
 from store.engine import transaction
 from store.tables import BrandStyle, Channel, Workspace
@@ -65,13 +66,6 @@ class BrandCheckAnswer(BaseModel):
 def _style_error(err: StyleError) -> ServiceError:
     details = [{"file": file, "problem": text} for file, text in err.problems]
     return ServiceError(422, "invalid_style", "the style cannot be used; fix the files listed in details", details)
-
-
-def _style_summary(row: BrandStyle | None) -> dict[str, Any] | None:
-    """What the trail keeps of a style: its version (a hash of its files, kept whole in brand_styles)."""
-    if row is None:
-        return None
-    return {"version": row.version, "names": row.names.split(","), "rule_count": row.rule_count}
 
 
 def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
@@ -128,33 +122,7 @@ async def upload_style(
     except UnicodeDecodeError as err:
         raise ServiceError(422, "invalid_style", "the YAML document is not UTF-8") from err
     with transaction(ctx.engine) as session:
-        row, _ = add_style(
-            session,
-            workspace_id,
-            version=style.version,
-            names=list(style.names),
-            files=canonical,
-            rule_count=len(style.checks),
-            uploaded_by=user.id,
-        )
-        workspace = session.get(Workspace, workspace_id)
-        assert workspace is not None
-        before = (
-            _style_summary(get_style(session, workspace_id, workspace.style_version))
-            if workspace.style_version
-            else None
-        )
-        workspace.style_version = style.version
-        session.add(workspace)
-        record_change(
-            session,
-            workspace_id,
-            AuditAction.STYLE_CHANGED,
-            user.id,
-            subject="style",
-            before=before,
-            after=_style_summary(row),
-        )
+        row = adopt_style(session, workspace_id, style, canonical, user.id)
     return _public(row, style.rule_ids)
 
 

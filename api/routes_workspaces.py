@@ -22,6 +22,9 @@ from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
 from api.schemas import RoleChange, UserCreate, UserCreated, UserPublic, WorkspaceCreate, WorkspacePublic
 from api.service import ServiceError
+from api.style_storage import adopt_style
+from brand.loading import compile_style
+from brand.starters import starter_files
 from domain.approval import ApprovalPolicy
 from domain.status import AuditAction
 from store.accounts import (
@@ -51,7 +54,9 @@ def _conflict(what: str) -> ServiceError:
 
 @router.post("/workspaces", status_code=201, response_model=WorkspacePublic, responses=error_responses(403, 409))
 def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) -> WorkspacePublic:
-    """Create a workspace; you become its admin."""
+    """Create a workspace; you become its admin. With `starter_style` ("en-social" or "id-social") it starts
+    with that style shipped with postgate, stored and audited like an upload (replace it with PUT .../style)."""
+    starter = starter_files(body.starter_style) if body.starter_style else None
     try:
         with transaction(ctx.engine) as session:
             if get_workspace(session, body.id) is not None:
@@ -78,6 +83,8 @@ def create_workspace(body: WorkspaceCreate, ctx: ContextDep, user: CurrentUser) 
                 before=None,
                 after={**workspace_settings(workspace), "admin": user.id},
             )
+            if starter is not None:
+                adopt_style(session, body.id, compile_style(starter), starter, user.id)
     except IntegrityError as err:
         raise _conflict(f"workspace '{body.id}'") from err
     return WorkspacePublic(**body.model_dump())

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainValidator, field_validator, model_validator
 
 from brand.engine import SocialRules
+from brand.starters import StarterName
 from domain.approval import ApprovalPolicy
 from domain.brand import Finding
 from domain.content import PostText, Variant
@@ -113,6 +114,9 @@ class WorkspaceCreate(BaseModel):
     )
     unpublish_roles: list[Role] = Field(
         default=["editor", "approver", "admin"], max_length=5, description="who may take a published post down"
+    )
+    starter_style: StarterName | None = Field(
+        default=None, description="start with a style shipped with postgate for social copy (English or Indonesian)"
     )
 
 

@@ -13,10 +13,17 @@ from typing import Any
 
 from domain.brand import FindingLevel
 
-SUPPORTED = ("existence", "substitution", "occurrence", "repetition", "consistency", "conditional", "capitalization")
+SUPPORTED: tuple[str, ...] = (
+    "existence",
+    "substitution",
+    "occurrence",
+    "repetition",
+    "consistency",
+    "conditional",
+    "capitalization",
+)
+SUPPORTED += ("metric", "spelling")  # brand.metric, brand.spelling
 UNSUPPORTED = {
-    "spelling": "it needs Hunspell dictionaries; list banned or misspelt words in an existence rule or reject.txt",
-    "metric": "it computes document metrics (readability formulas) that do not apply to short posts",
     "readability": "it scores long-form prose; limit length with the Social.Length rule instead",
     "script": "it runs Tengo scripts, which postgate does not execute",
     "sequence": "it needs part-of-speech tagging, which postgate does not do",
@@ -30,6 +37,8 @@ CHECK_KEYS = {
     "consistency": {"either", "ignorecase", "nonword"},
     "conditional": {"first", "second", "ignorecase", "exceptions"},
     "capitalization": {"match", "style", "exceptions", "indicators", "threshold", "prefix"},
+    "metric": {"formula", "condition"},
+    "spelling": {"dictionaries", "dicpath", "filters", "ignore", "custom", "append"},
 }
 ACTION_NAMES = {"replace", "remove", "edit", "suggest"}
 
@@ -261,6 +270,12 @@ def parse_rule(rule_id: str, file: str, raw: object, problems: list[tuple[str, s
 
 
 def _parse_check(extends: str, reader: _Reader, header: dict[str, Any]) -> RuleDefinition:
+    if extends in ("metric", "spelling"):
+        # Their own modules hold them; imported here since they build on this one.
+        from brand.metric import parse_metric
+        from brand.spelling import parse_spelling
+
+        return (parse_metric if extends == "metric" else parse_spelling)(reader, header)
     if extends == "existence":
         tokens, raw = reader.strings("tokens"), reader.strings("raw")
         if not tokens and not raw:

@@ -31,7 +31,8 @@ MAX_ARCHIVE_FILES = 5000
 
 # Vale 3 keeps vocabularies in <StylesPath>/config/vocabularies/<Name>/, Vale 2 in <StylesPath>/Vocab/<Name>/.
 _VOCAB = regex.compile(r"(?:^|/)(?:config/vocabularies|Vocab)/([^/]+)/(accept|reject)\.txt$")
-_VOCAB_GLOBS = ("config/vocabularies/*/*.txt", "Vocab/*/*.txt")
+_VOCAB_GLOBS = ("config/vocabularies/*/*.txt", "Vocab/*/*.txt", "config/ignore/*")
+_IGNORE = regex.compile(r"(?:^|/)config/ignore/([^/]+)$")  # word lists for spelling's `ignore`
 _cache: OrderedDict[str, Style] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -47,8 +48,11 @@ def canonical_files(files: Mapping[str, bytes], *, name: str | None = None) -> d
     for raw_path, data in files.items():
         path = PurePosixPath(raw_path.replace("\\", "/"))
         vocab = _VOCAB.search(path.as_posix())
+        ignore = _IGNORE.search(path.as_posix())
         if vocab:
             key = f"config/vocabularies/{vocab.group(1)}/{vocab.group(2)}.txt"
+        elif ignore and not ignore.group(1).startswith("."):
+            key = f"config/ignore/{ignore.group(1)}"
         elif (
             "config" in path.parts[:-1]
             or "Vocab" in path.parts[:-1]
@@ -127,9 +131,13 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     accepted: list[str] = []
     rejected: list[str] = []
     definitions: list[RuleDefinition] = []
+    word_lists: dict[str, str] = {}
     for path in sorted(canonical):
         text = _decode(path, canonical[path], problems)
         if text is None:
+            continue
+        if path.startswith("config/ignore/"):
+            word_lists[path] = text
             continue
         if path.startswith("config/vocabularies/"):
             terms = parse_terms(text)
@@ -157,7 +165,7 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     checks: list[Check] = []
     for definition in definitions:
         try:
-            checks.append(build_check(definition, accepted))
+            checks.append(build_check(definition, accepted, word_lists))
         except PatternError as exc:
             # Report the rule's own pattern, not the combined one the check compiles.
             problems.append((definition.file, f"{_bad_pattern(definition) or exc}; write it in Go RE2 syntax"))
@@ -176,7 +184,8 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
 def rule_patterns(definition: RuleDefinition) -> list[str]:
     """A rule's own regular expressions, as its author wrote them."""
     candidates: list[str] = []
-    for field in ("tokens", "exceptions", "either", "swap", "raw", "first", "second", "token", "prefix", "match"):
+    fields = ("tokens", "exceptions", "either", "swap", "raw", "first", "second", "token", "prefix", "match")
+    for field in (*fields, "filters"):  # `filters`: spelling's
         value = getattr(definition, field, ())
         if isinstance(value, str):
             if value and not value.startswith("$"):

@@ -10,7 +10,7 @@ only skips rules that cannot match, so findings are exactly those of running eve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from brand.budget import check_spent, rule_budget
 from brand.capitalization import CapitalizationCheck
@@ -35,11 +35,20 @@ from brand.definitions import (
 )
 from brand.document import Document
 from brand.findings import Finding, FindingLevel
+from brand.metric import MetricCheck, MetricDefinition
+from brand.spelling import SpellingCheck, SpellingDefinition
 from brand.triggers import KEY_LENGTH
 
 
-def build_check(definition: RuleDefinition, accepted: Sequence[str]) -> Check:
-    """Compile one definition; raises `PatternError`/`ValueError` with what is wrong."""
+def build_check(
+    definition: RuleDefinition, accepted: Sequence[str], word_lists: Mapping[str, str] | None = None
+) -> Check:
+    """Compile one definition; raises `PatternError`/`ValueError` with what is wrong. `word_lists` are the
+    style's config/ignore files (spelling's `ignore`)."""
+    if isinstance(definition, MetricDefinition):
+        return MetricCheck(definition)
+    if isinstance(definition, SpellingDefinition):
+        return SpellingCheck(definition, accepted, word_lists or {})
     if isinstance(definition, ExistenceDefinition):
         return ExistenceCheck(definition, accepted)
     if isinstance(definition, SubstitutionDefinition):

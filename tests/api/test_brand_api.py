@@ -70,7 +70,9 @@ async def test_the_lifecycle_blocks_on_the_uploaded_style(api: httpx.AsyncClient
 async def test_bad_styles_are_refused_with_what_to_fix_and_keep_the_old_style(api: httpx.AsyncClient) -> None:
     await setup_workspace(api)
     good = await upload(api, zipped({"Acme/Hype.yml": HYPE}), "application/zip")
-    bad = await upload(api, zipped({"Acme/Spell.yml": "extends: spelling\nmessage: x\n"}), "application/zip")
+    bad = await upload(
+        api, zipped({"Acme/Spell.yml": "extends: spelling\nmessage: x\ndictionaries: [xx_XX]\n"}), "application/zip"
+    )
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_style"
     assert bad.json()["details"][0]["file"].endswith("Spell.yml")
     assert (await upload(api, b"not a zip", "application/zip")).status_code == 422

@@ -97,9 +97,14 @@ def test_yaml_document_from_a_file(tmp_path: Path) -> None:
         ("extends: existence\nmessage: x\ntokens: ['(unclosed']\n", "invalid regular expression '(unclosed'"),
         ("extends: existence\nmessage: x\nlevel: fatal\ntokens: [a]\n", "level 'fatal' is not one of"),
         ("extends: existence\nmessage: x\nignorcase: true\ntokens: [a]\n", "unknown key(s) 'ignorcase'"),
-        ("extends: spelling\nmessage: x\n", "rule type 'spelling' is not supported"),
+        ("extends: spelling\nmessage: x\ndictionaries: [xx_XX]\n", "spelling dictionary 'xx_XX' is not installed"),
+        ("extends: spelling\nmessage: x\ndictionaries: [../etc/x]\n", "must be a name such as en_US"),
+        ("extends: spelling\nmessage: x\nignore: [words.txt]\n", "ignore file 'words.txt' is not in the style"),
         ("extends: sequence\nmessage: x\n", "rule type 'sequence' is not supported"),
-        ("extends: metric\nmessage: x\n", "rule type 'metric' is not supported"),
+        ("extends: metric\nmessage: x\ncondition: '> 1'\n", "missing required key 'formula'"),
+        ("extends: metric\nmessage: x\nformula: wordz\ncondition: '> 1'\n", "unknown variable 'wordz'"),
+        ("extends: metric\nmessage: x\nformula: words / (sentences\ncondition: '> 1'\n", "missing ')'"),
+        ("extends: metric\nmessage: x\nformula: __import__('os')\ncondition: '> 1'\n", "cannot be evaluated"),
         ("extends: readability\nmessage: x\n", "rule type 'readability' is not supported"),
         ("extends: script\nmessage: x\n", "rule type 'script' is not supported"),
         ("extends: magic\nmessage: x\n", "unknown rule type 'magic'"),
@@ -121,7 +126,7 @@ def test_bad_rule_files_name_the_file_and_what_to_fix(body: str, expected: str) 
 
 def test_every_problem_of_a_style_is_reported_at_once() -> None:
     files = {
-        "Test/One.yml": b"extends: spelling\nmessage: x\n",
+        "Test/One.yml": b"extends: spelling\nmessage: x\ndictionaries: [xx_XX]\n",
         "Test/Two.yml": b"extends: existence\nmessage: x\ntokens: ['[a-']\n",
         "Test/Fine.yml": b"extends: existence\nmessage: x\ntokens: [a]\n",
     }
