@@ -195,7 +195,7 @@ async def test_a_snapshot_missed_because_of_an_unpublish_does_not_say_the_post_i
     real = worker_module.lifecycle_activities
 
     def with_slow_metrics(*args, **kwargs):
-        return [slow_metrics if activity._Definition.from_callable(a).name == names.COLLECT_METRICS else a
+        return [slow_metrics if activity._Definition.must_from_callable(a).name == names.COLLECT_METRICS else a
                 for a in real(*args, **kwargs)]  # fmt: skip
 
     monkeypatch.setattr(worker_module, "lifecycle_activities", with_slow_metrics)
