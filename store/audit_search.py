@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from store.audit_chain import ENTRY_FIELDS, canonical_json, canonical_time
 from store.engine import transaction
-from store.tables import AuditEntry
+from store.tables import AuditEntry, Post
 
 ExportFormat = Literal["jsonl", "csv"]
 EXPORT_PAGE = 1000
@@ -36,6 +37,7 @@ class AuditFilter:
     post_id: str | None = None
     actor: str | None = None
     action: str | None = None
+    channel: str | None = None  # entries of posts on that channel, or naming it (a publication, a channel change)
     since: datetime | None = None  # inclusive, on the entry's time
     until: datetime | None = None  # exclusive
 
@@ -51,11 +53,27 @@ def find_entries(
         query = query.where(AuditEntry.actor == where.actor)
     if where.action is not None:
         query = query.where(AuditEntry.action == where.action)
+    if where.channel is not None:
+        query = query.where(_about_channel(where.channel))
     if where.since is not None:
         query = query.where(col(AuditEntry.at) >= where.since)
     if where.until is not None:
         query = query.where(col(AuditEntry.at) < where.until)
     return list(session.exec(query.order_by(col(AuditEntry.chain_index)).limit(limit)))
+
+
+def _about_channel(channel: str) -> ColumnElement[bool]:
+    # detail is stored as json.dumps(sort_keys=True) with the default separators, so a named channel reads
+    # exactly `"channel_id": "<id>"` (or the subject of a configuration change, `"subject": "channel:<id>"`).
+    named = json.dumps(channel)
+    on_post = select(Post.id).where(
+        or_(Post.channel_id == channel, col(Post.channel_ids).contains(named, autoescape=True))
+    )
+    return or_(
+        col(AuditEntry.post_id).in_(on_post),
+        col(AuditEntry.detail).contains(f'"channel_id": {named}', autoescape=True),
+        col(AuditEntry.detail).contains(f'"subject": {json.dumps("channel:" + channel)}', autoescape=True),
+    )
 
 
 def export_row(entry: AuditEntry) -> dict[str, Any]:
