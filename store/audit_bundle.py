@@ -191,12 +191,12 @@ def verify_bundle(lines: Iterable[str], trusted: Ed25519PublicKey | None = None)
                 message = checkpoint_message(
                     item["workspace_id"], item["chain_index"], item["hash"], _time(item["signed_at"])
                 )
-                key = keys.get(item["key_id"])
-                if key is None:
+                signer = keys.get(item["key_id"])
+                if signer is None:
                     broken(item["chain_index"], f"its checkpoint is signed by {item['key_id']}, a key not given")
                 elif item["workspace_id"] != report.workspace_id:
                     broken(item["chain_index"], "its checkpoint belongs to another workspace")
-                elif not signature_valid(key, message, item["signature"]):
+                elif not signature_valid(signer, message, item["signature"]):
                     broken(item["chain_index"], "its checkpoint's signature is invalid (forged or altered)")
                 else:
                     signed[item["chain_index"]] = item

@@ -67,7 +67,7 @@ def _about_channel(channel: str) -> ColumnElement[bool]:
     # exactly `"channel_id": "<id>"` (or the subject of a configuration change, `"subject": "channel:<id>"`).
     named = json.dumps(channel)
     on_post = select(Post.id).where(
-        or_(Post.channel_id == channel, col(Post.channel_ids).contains(named, autoescape=True))
+        or_(col(Post.channel_id) == channel, col(Post.channel_ids).contains(named, autoescape=True))
     )
     return or_(
         col(AuditEntry.post_id).in_(on_post),
