@@ -223,6 +223,7 @@ def export(
     post_id: Annotated[str | None, typer.Option(help="only this post's entries")] = None,
     actor: Annotated[str | None, typer.Option(help="only this actor's entries")] = None,
     action: Annotated[str | None, typer.Option(help="only entries with this action")] = None,
+    channel: Annotated[str | None, typer.Option(help="only entries of posts on this channel, or naming it")] = None,
     since: Annotated[str | None, typer.Option(help="entries at or after this time (ISO, with offset)")] = None,
     until: Annotated[str | None, typer.Option(help="entries before this time (ISO, with offset)")] = None,
     output: Annotated[
@@ -236,7 +237,12 @@ def export(
         raise typer.BadParameter(f"format '{format}': use jsonl or csv")
     fmt: ExportFormat = "csv" if format == "csv" else "jsonl"
     where = AuditFilter(
-        post_id=post_id, actor=actor, action=action, since=_when(since, "--since"), until=_when(until, "--until")
+        post_id=post_id,
+        actor=actor,
+        action=action,
+        channel=channel,
+        since=_when(since, "--since"),
+        until=_when(until, "--until"),
     )
     engine = _engine(_settings())
     lines = export_entries(engine, workspace, where, fmt)

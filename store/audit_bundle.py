@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from store.audit_chain import GENESIS_HASH, TIME_FORMAT, canonical_json, canonical_time, checkpoint_message, entry_hash
-from store.audit_search import AuditFilter, export_row, find_entries
+from store.audit_search import AuditFilter, chunked, export_row, find_entries
 from store.audit_signing import key_id, public_key_pem, signature_valid
 from store.engine import transaction
 from store.tables import AuditCheckpoint
@@ -52,7 +52,12 @@ def _line(value: dict[str, Any]) -> str:
 
 
 def bundle_lines(engine: Engine, workspace_id: str, public_key: Ed25519PublicKey | None) -> Iterator[str]:
-    """The bundle, line by line, each page of entries read in its own short transaction."""
+    """The bundle in pieces of whole lines (store.audit_search.chunked), each page of entries read in its own
+    short transaction."""
+    return chunked(_bundle_lines(engine, workspace_id, public_key))
+
+
+def _bundle_lines(engine: Engine, workspace_id: str, public_key: Ed25519PublicKey | None) -> Iterator[str]:
     keys = [] if public_key is None else [{"key_id": key_id(public_key), "pem": public_key_pem(public_key)}]
     yield _line(
         {
