@@ -117,7 +117,15 @@ async def test_an_auditor_filters_opens_exports_verifies_and_reconciles_over_htt
 
     verified = await aud.get("/w/acme/audit/verify", headers=lang)
     total = (await api.get("/workspaces/acme/audit/verify", headers=as_user("aud"))).json()["checked"]
-    assert f"The chain is intact up to entry {total}." in verified.text
+    assert f"The chain is intact up to entry {total}. No entry is covered by a signed checkpoint yet." in verified.text
+    signed = (await api.post("/workspaces/acme/audit/checkpoints", headers=as_user("ada"))).json()
+    verified = await aud.get("/w/acme/audit/verify", headers=lang)
+    assert (
+        f"The chain is intact up to entry {total}. The last signed checkpoint covers entry {signed['chain_index']}, "
+        f"signed <time" not in verified.text  # words, not markup: the sentence is text
+    )
+    assert f"The last signed checkpoint covers entry {signed['chain_index']}, signed " in verified.text
+    assert f"with key {signed['key_id']}." in verified.text
     indonesian = await aud.get("/w/acme/audit/verify", headers={"Accept-Language": "id"})
     assert f"Rantai utuh sampai entri {total}." in indonesian.text
 
