@@ -138,12 +138,14 @@ def _is_date(value: str) -> bool:
 
 def _row(tr: Reader, workspace_id: str, entry: AuditRecord, names: dict[str, str]) -> EntryRow:
     who = names.get(entry.actor, entry.actor)
+    words = action_words(tr, entry.action, who)
+    subject = entry.detail.get("subject") if not entry.post_id else None
     return EntryRow(
         index=entry.chain_index,
         url=audit_url(workspace_id, f"/entries/{entry.chain_index}"),
         at=entry.at,
         actor=who,
-        words=action_words(tr, entry.action, who),
+        words=f"{words} ({subject})" if isinstance(subject, str) and subject else words,
         action=entry.action,
         post_id=entry.post_id,
         post_url=post_url(workspace_id, entry.post_id) if entry.post_id else "",
@@ -300,22 +302,23 @@ def _changes(before: Any, after: Any) -> list[Change]:
     return [Change("", "" if before is None else _text(before), "" if after is None else _text(after), before != after)]
 
 
-def read_entry(ctx: AppContext, user: Actor, workspace_id: str, index: int) -> AuditEntry:
-    """Entry `index` of the workspace's chain, for one of its readers (the API's rule); 404 when there is none."""
+def read_entry(ctx: AppContext, user: Actor, workspace_id: str, index: int) -> tuple[AuditEntry, bool]:
+    """Entry `index` of the workspace's chain, for one of its readers (the API's rule), and whether another
+    follows it; 404 when there is none."""
     from api.routes_audit import _reader
 
     _reader(user, workspace_id)
     with transaction(ctx.engine) as session:
-        found = find_entries(session, workspace_id, AuditFilter(), after_index=index - 1, limit=1)
+        found = find_entries(session, workspace_id, AuditFilter(), after_index=index - 1, limit=2)
     if not found or found[0].chain_index != index:
         raise HTTPException(404, f"no entry {index}")
-    return found[0]
+    return found[0], len(found) > 1
 
 
 async def entry_view(
     ctx: AppContext, user: Actor, tr: Reader, *, workspace_id: str, index: int, csrf: str = ""
 ) -> EntryView:
-    entry = await asyncio.to_thread(read_entry, ctx, user, workspace_id, index)
+    entry, more = await asyncio.to_thread(read_entry, ctx, user, workspace_id, index)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     record = export_row(entry)
     detail = record["detail"] if isinstance(record["detail"], dict) else {"value": record["detail"]}
@@ -334,7 +337,7 @@ async def entry_view(
         revision_url=audit_url(workspace_id, f"/posts/{post}/revisions/{entry.revision}") if post else "",
         trail_url=audit_url(workspace_id, post=post) if post else audit_url(workspace_id),
         previous_url=audit_url(workspace_id, f"/entries/{index - 1}") if index > 1 else "",
-        next_url=audit_url(workspace_id, f"/entries/{index + 1}"),
+        next_url=audit_url(workspace_id, f"/entries/{index + 1}") if more else "",
         evidence_url=audit_url(workspace_id, f"/posts/{post}/evidence") if post else "",
         reconcile_url=audit_url(workspace_id, f"/posts/{post}/reconcile") if post else "",
     )

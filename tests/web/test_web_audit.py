@@ -22,7 +22,7 @@ from api.deps import Actor
 from api_client import add_user, as_user, wait_status
 from commands.audit import audit_app
 from web.i18n import Reader
-from web.views_audit import evidence_view, reconcile_view, trail_view
+from web.views_audit import entry_view, evidence_view, reconcile_view, trail_view
 
 AUD = Actor(id="aud", name="Aud", email=None, memberships={"acme": "auditor"})
 ED = Actor(id="ed", name="Ed", email=None, memberships={"acme": "editor"})
@@ -57,6 +57,13 @@ async def test_the_view_models_filter_reconcile_and_gather_the_evidence(
     )
     assert len(on_the_day.rows) == len(everything.rows)  # everything happened today, in Jakarta
     assert (await trail_view(ctx, AUD, tr, workspace_id="acme", query={**EVERYTHING, "until": "2020-01-01"})).rows == []
+
+    last = everything.rows[-1].index
+    end = await entry_view(ctx, AUD, tr, workspace_id="acme", index=last)
+    assert end.next_url == "" and end.previous_url == f"/w/acme/audit/entries/{last - 1}"
+    joined = await entry_view(ctx, AUD, tr, workspace_id="acme", index=2)  # ed joins acme as an editor
+    assert joined.subject == "member:ed" and joined.row.post_id == "" and joined.revision_url == ""
+    assert [c.key for c in joined.changes if c.changed] and all(c.before == "" for c in joined.changes)
 
     reconciled = await reconcile_view(ctx, AUD, tr, workspace_id="acme", post_id=post["id"])
     assert reconciled.ok and all(r.agree for r in reconciled.rows)
@@ -104,6 +111,8 @@ async def test_an_auditor_filters_opens_exports_verifies_and_reconciles_over_htt
     assert f'href="/w/acme/audit/posts/{post["id"]}/revisions/1"' in entry.text
     revision = await aud.get(f"/w/acme/audit/posts/{post['id']}/revisions/1", headers=lang)
     assert "Fresh coffee, every morning." in revision.text and post["revision"]["content_hash"] in revision.text
+    trail = (await aud.get("/w/acme/audit", headers=lang)).text
+    assert "Ada: member joined (member:ed)" in trail  # a configuration change names what it changed
     joined = (await aud.get("/w/acme/audit/entries/2", headers=lang)).text  # ed joins: a configuration change
     assert "What changed: member:ed" in joined and "Before" in joined and 'class="changed"' in joined
 
@@ -149,6 +158,8 @@ async def test_an_auditor_can_change_nothing_and_the_server_refuses(api: httpx.A
         f"/w/acme/audit/posts/{post['id']}/reconcile",
         f"/w/acme/audit/posts/{post['id']}/evidence",
         f"/w/acme/posts/{post['id']}",
+        "/w/acme/queue",
+        "/w/acme/calendar?view=list",
     ]
     token = ""
     for path in pages:
