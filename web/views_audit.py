@@ -243,13 +243,9 @@ def verification(ctx: AppContext, user: Actor, tr: Reader, workspace_id: str) ->
     sentence = tr.gettext("The chain is broken at entry %(n)s. Entries before it are intact.") % {
         "n": broken.chain_index
     }
-    return Verification(
-        False,
-        sentence,
-        broken.chain_index,
-        audit_url(workspace_id, f"/entries/{broken.chain_index}"),
-        broken.problem,
-    )
+    # A deleted entry has no page: link only to one that is there.
+    url = audit_url(workspace_id, f"/entries/{broken.chain_index}") if broken.action is not None else ""
+    return Verification(False, sentence, broken.chain_index, url, broken.problem)
 
 
 # ---- one entry -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from api.deps import Actor
 from api_client import add_user, as_user, wait_status
 from commands.audit import audit_app
 from web.i18n import Reader
-from web.views_audit import entry_view, evidence_view, reconcile_view, trail_view
+from web.views_audit import entry_view, evidence_view, reconcile_view, trail_view, verification
 
 AUD = Actor(id="aud", name="Aud", email=None, memberships={"acme": "auditor"})
 ED = Actor(id="ed", name="Ed", email=None, memberships={"acme": "editor"})
@@ -219,3 +219,21 @@ async def test_a_tampered_entry_is_broken_on_the_page_and_in_the_cli_alike(
         env={"POSTGATE_DATABASE_URL": engine.url.render_as_string(hide_password=False)},
     )
     assert cli.exit_code == 1 and f"acme: broken at entry {index} (post {post['id']}, approved)" in cli.output
+
+
+async def test_a_deleted_entry_is_named_without_a_link_to_a_page_that_is_gone(
+    api: httpx.AsyncClient, engine: Engine, dev_env: WorkflowEnvironment
+) -> None:
+    await people(api)
+    with engine.begin() as db:
+        last = db.execute(sa.text("SELECT max(chain_index) FROM audit_entries WHERE workspace_id = 'acme'")).scalar()
+        db.execute(sa.text("DELETE FROM audit_entries WHERE workspace_id = 'acme' AND chain_index = :i"), {"i": last})
+    ctx = context_of(engine, dev_env)
+
+    result = verification(
+        ctx, Actor(id="ada", name="Ada", email=None, memberships={"acme": "admin"}), Reader("en"), "acme"
+    )
+
+    assert not result.ok and result.broken_index == last and result.broken_url == ""
+    assert result.sentence == f"The chain is broken at entry {last}. Entries before it are intact."
+    assert "later entries were deleted" in result.problem
