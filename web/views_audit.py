@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -71,7 +72,8 @@ class Verification:
     sentence: str
     broken_index: int | None
     broken_url: str
-    problem: str
+    problem: str  # the verifier's own words
+    reason: str = ""  # the same, said to the reader in their language
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,33 @@ def export_filter(ctx: AppContext, tr: Reader, workspace_id: str, query: dict[st
 
 # ---- verifying -----------------------------------------------------------------------------------------
 
+# What the chain's verifier reports (store.audit_chain, in English for logs and the CLI), said to the reader;
+# the verifier's own words stay beside it.
+PROBLEM_PATTERNS = (
+    ("do not match its hash", None),
+    ("prev_hash does not match the hash of entry", re.compile(r"entry (\d+) \(")),
+    ("before it is missing", re.compile(r"entry ([\d-]+) before")),
+    ("later entries were deleted", None),
+    ("signature is invalid", None),
+    ("differs from the checkpoint signed", None),
+)
+
+
+def problem_words(tr: Reader, problem: str) -> str:
+    words = (
+        tr.gettext("Its contents no longer match its hash: it was edited after it was written."),
+        tr.gettext("It does not link to the hash of entry %(n)s: entries were reordered or replaced."),
+        tr.gettext("Entry %(n)s before it is missing: it was deleted."),
+        tr.gettext("Entries at the end of the chain were deleted."),
+        tr.gettext("Its checkpoint's signature is invalid: the checkpoint was forged or altered."),
+        tr.gettext("Its hash differs from a signed checkpoint: the chain was rewritten."),
+    )
+    for (marker, number), sentence in zip(PROBLEM_PATTERNS, words, strict=True):
+        if marker in problem:
+            found = number.search(problem) if number else None
+            return sentence % {"n": found.group(1)} if found else sentence
+    return problem
+
 
 def verification(ctx: AppContext, user: Actor, tr: Reader, workspace_id: str) -> Verification:
     """The API's verify route, said plainly: intact up to entry N with the last signed checkpoint, or where
@@ -245,7 +274,7 @@ def verification(ctx: AppContext, user: Actor, tr: Reader, workspace_id: str) ->
     }
     # A deleted entry has no page: link only to one that is there.
     url = audit_url(workspace_id, f"/entries/{broken.chain_index}") if broken.action is not None else ""
-    return Verification(False, sentence, broken.chain_index, url, broken.problem)
+    return Verification(False, sentence, broken.chain_index, url, broken.problem, problem_words(tr, broken.problem))
 
 
 # ---- one entry -----------------------------------------------------------------------------------------

@@ -213,6 +213,11 @@ async def test_a_tampered_entry_is_broken_on_the_page_and_in_the_cli_alike(
     page = await aud.get("/w/acme/audit/verify", headers={"Accept-Language": "en"})
     assert f"The chain is broken at entry {index}." in page.text
     assert "do not match its hash" in page.text and f'href="/w/acme/audit/entries/{index}"' in page.text
+    assert "Its contents no longer match its hash: it was edited after it was written." in page.text
+    indonesian = await aud.get("/w/acme/audit/verify", headers={"Accept-Language": "id"})
+    assert (
+        f"Rantai rusak di entri {index}." in indonesian.text and "entri ini diubah setelah ditulis" in indonesian.text
+    )
     cli = CliRunner().invoke(
         audit_app,
         ["verify", "--workspace", "acme"],
@@ -237,3 +242,4 @@ async def test_a_deleted_entry_is_named_without_a_link_to_a_page_that_is_gone(
     assert not result.ok and result.broken_index == last and result.broken_url == ""
     assert result.sentence == f"The chain is broken at entry {last}. Entries before it are intact."
     assert "later entries were deleted" in result.problem
+    assert result.reason == "Entries at the end of the chain were deleted."
