@@ -19,6 +19,7 @@ from api.deps import Actor, ContextDep, CurrentUser, own_workspace, require_role
 from api.errors import error_responses
 from api.schemas import IsoInstant
 from api.service import ServiceError
+from store.audit_bundle import bundle_lines
 from store.audit_chain import ChainBroken, ChainReport, NothingToSign, checkpoint_now, verify_chain
 from store.audit_search import AuditFilter, ExportFormat, export, export_row, find_entries
 from store.audit_signing import SigningKeyError, load_or_create_signing_key, load_public_key
@@ -68,13 +69,14 @@ def _filter(
     post_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=32)] = None,
+    channel: Annotated[str | None, Query(max_length=64, description="a channel's id")] = None,
     since: Annotated[IsoInstant | None, Query(description="entries at or after, with a UTC offset")] = None,
     until: Annotated[IsoInstant | None, Query(description="entries before, with a UTC offset")] = None,
 ) -> AuditFilter:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ServiceError(422, "invalid_request", f"{name} has no UTC offset: add one (+07:00, Z)")
-    return AuditFilter(post_id=post_id, actor=actor, action=action, since=since, until=until)
+    return AuditFilter(post_id=post_id, actor=actor, action=action, channel=channel, since=since, until=until)
 
 
 FilterDep = Annotated[AuditFilter, Depends(_filter)]
@@ -135,6 +137,22 @@ def export_entries(
         export(ctx.engine, workspace_id, where, format),
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="audit-{workspace_id}.{format}"'},
+    )
+
+
+@router.get("/bundle", response_class=StreamingResponse, responses=error_responses(403, 503))
+def export_bundle(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StreamingResponse:
+    """The whole chain, its signed checkpoints and the public key, as JSON Lines (store.audit_bundle) that
+    `postgate audit verify --bundle FILE` checks offline."""
+    _reader(user, workspace_id)
+    try:
+        public_key = load_public_key(ctx.settings.resolved_audit_signing_key_file)
+    except SigningKeyError as err:
+        raise ServiceError(503, "signing_key_unavailable", str(err)) from err
+    return StreamingResponse(
+        bundle_lines(ctx.engine, workspace_id, public_key),
+        media_type=MEDIA_TYPES["jsonl"],
+        headers={"Content-Disposition": f'attachment; filename="audit-bundle-{workspace_id}.jsonl"'},
     )
 
 

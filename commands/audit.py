@@ -53,7 +53,18 @@ def _workspaces(engine: Engine, workspace: str | None) -> list[str]:
 def verify(
     workspace: WorkspaceOption = None,
     public_key: Annotated[
-        Path | None, typer.Option(help="PEM public key to verify with (default: the signing key's public half)")
+        Path | None,
+        typer.Option(
+            help="PEM public key to verify with (default: the signing key's public half; with --bundle: "
+            "the bundled key)"
+        ),
+    ] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            help="verify this bundle file offline (exported from the web app or .../audit/bundle): "
+            "no database, no server"
+        ),
     ] = None,
 ) -> None:
     """Walk each chain and check its signed checkpoints; exit 1 naming the first broken entry."""
@@ -61,6 +72,8 @@ def verify(
     from store.audit_signing import SigningKeyError, load_public_key
     from store.engine import transaction
 
+    if bundle is not None:
+        _verify_bundle(bundle, public_key)
     settings = _settings()
     try:
         key = load_public_key(public_key or settings.resolved_audit_signing_key_file)
@@ -80,6 +93,27 @@ def verify(
         broken += not report.ok
     engine.dispose()
     raise typer.Exit(1 if broken else 0)
+
+
+def _verify_bundle(bundle: Path, public_key: Path | None) -> None:
+    from store.audit_bundle import verify_bundle
+    from store.audit_signing import SigningKeyError, load_public_key
+
+    trusted = None
+    if public_key is not None:
+        try:
+            trusted = load_public_key(public_key)
+        except SigningKeyError as err:
+            raise typer.BadParameter(str(err)) from err
+        if trusted is None:
+            raise typer.BadParameter(f"no public key file {public_key}")
+    try:
+        with bundle.open(encoding="utf-8", errors="replace") as lines:
+            report = verify_bundle(lines, trusted)
+    except OSError as err:
+        raise typer.BadParameter(f"cannot read {bundle}: {err.strerror}") from err
+    typer.echo(report.summary())
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @audit_app.command()
@@ -189,6 +223,7 @@ def export(
     post_id: Annotated[str | None, typer.Option(help="only this post's entries")] = None,
     actor: Annotated[str | None, typer.Option(help="only this actor's entries")] = None,
     action: Annotated[str | None, typer.Option(help="only entries with this action")] = None,
+    channel: Annotated[str | None, typer.Option(help="only entries of posts on this channel, or naming it")] = None,
     since: Annotated[str | None, typer.Option(help="entries at or after this time (ISO, with offset)")] = None,
     until: Annotated[str | None, typer.Option(help="entries before this time (ISO, with offset)")] = None,
     output: Annotated[
@@ -202,7 +237,12 @@ def export(
         raise typer.BadParameter(f"format '{format}': use jsonl or csv")
     fmt: ExportFormat = "csv" if format == "csv" else "jsonl"
     where = AuditFilter(
-        post_id=post_id, actor=actor, action=action, since=_when(since, "--since"), until=_when(until, "--until")
+        post_id=post_id,
+        actor=actor,
+        action=action,
+        channel=channel,
+        since=_when(since, "--since"),
+        until=_when(until, "--until"),
     )
     engine = _engine(_settings())
     lines = export_entries(engine, workspace, where, fmt)

@@ -90,6 +90,15 @@ class Difference(BaseModel):
         return f"{self.action} by {self.actor}{rev}: in the {seen} ({self.source}) but not in the {self.missing_from}"
 
 
+class ActSeen(BaseModel):
+    """One act as one side records it (for showing both sides next to each other)."""
+
+    action: str
+    actor: str
+    revision: int | None
+    source: str
+
+
 class Reconciliation(BaseModel):
     post_id: str
     workflow_id: str
@@ -97,6 +106,8 @@ class Reconciliation(BaseModel):
     audit_acts: int
     differences: list[Difference]
     note: str | None = None
+    history: list[ActSeen] = []  # every act the history holds (starts, updates, then pause/resume signals)
+    audit: list[ActSeen] = []  # every act of a person the trail holds
 
     @property
     def ok(self) -> bool:
@@ -252,4 +263,6 @@ async def reconcile_post(client: Client, engine: Engine, post_id: str) -> Reconc
         history_acts=len(history.acts) + len(history.signals),
         audit_acts=len(audit),
         differences=differences,
+        history=[ActSeen(**_fields(act)) for act in [*history.acts, *history.signals]],
+        audit=[ActSeen(**_fields(act)) for act in audit],
     )

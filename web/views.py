@@ -13,6 +13,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from api.deps import Actor, AppContext, own_workspace
+from api.routes_audit import READERS as AUDIT_READERS
 from domain.lifecycle import LifecycleState
 from domain.signing import may_sign_now, who_may_sign_now
 from domain.status import ChannelStatus, Decision, PostStatus
@@ -57,6 +58,7 @@ class Chrome:
     current: WorkspaceChoice | None
     waiting_count: int = 0
     paused: str | None = None  # the workspace is paused: why and by whom, in words
+    audit: bool = False  # the reader may read the workspace's audit trail (api.routes_audit.READERS)
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,9 @@ def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str
             "who": pauser.name if pauser else workspace.paused_by or "",  # the person's name, not their id
             "reason": workspace.pause_reason or "",
         }
-    return Chrome(user_name=user.name, csrf=csrf, workspaces=choices, current=current, paused=paused)
+    role = user.memberships.get(workspace_id or "")
+    audit = role is not None and role in (*AUDIT_READERS, "admin")
+    return Chrome(user_name=user.name, csrf=csrf, workspaces=choices, current=current, paused=paused, audit=audit)
 
 
 def chosen_workspace(user: Actor, asked: str | None, remembered: str | None) -> str | None:
