@@ -89,9 +89,7 @@ async def _page(
         if admin and workspace_id is not None:
             va.require_admin(user, workspace_id)
         values = await build(user, reader)
-        chrome = await asyncio.to_thread(
-            chrome_for, context(request), user, workspace_id, csrf_token(request), reader
-        )
+        chrome = await asyncio.to_thread(chrome_for, context(request), user, workspace_id, csrf_token(request), reader)
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
     done = request.query_params.get("done", "")
@@ -168,9 +166,9 @@ async def workspace_save(request: Request, workspace_id: str) -> Response:
         body = WorkspaceSettingsChange(
             name=str(form.get("name", "")).strip() or None,
             time_zone=str(form.get("time_zone", "")).strip() or None,
-            late_policy=str(form.get("late_policy", "")) or None,  # type: ignore[arg-type]
+            late_policy=str(form.get("late_policy", "")) or None,
             late_notice_after_s=round(float(notice) * 60) if notice else None,
-            unpublish_roles=[str(r) for r in form.getlist("unpublish_roles")],  # type: ignore[misc]
+            unpublish_roles=[str(r) for r in form.getlist("unpublish_roles")],
         )
         await _call(change_settings, workspace_id, body, context(request), user)
     except HTTPException as err:
@@ -235,7 +233,7 @@ async def resume_page(request: Request, workspace_id: str) -> Response:
     form, user = got
     reader = reader_of(request)
     try:
-        body = ResumeBody(policy=str(form.get("policy", "")), reason=str(form.get("reason", "")).strip())  # type: ignore[arg-type]
+        body = ResumeBody(policy=str(form.get("policy", "")), reason=str(form.get("reason", "")).strip())
         await resume(workspace_id, body, context(request), user)
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
@@ -283,7 +281,7 @@ async def invite_page(request: Request, workspace_id: str) -> Response:
     who = str(form.get("invitee", "")).strip()
     try:
         invitee = {"email": who} if "@" in who else {"user_id": who or None}
-        body = InvitationCreate(**invitee, role=str(form.get("role", "")))  # type: ignore[arg-type]
+        body = InvitationCreate(**invitee, role=str(form.get("role", "")))
         await _call(invite, workspace_id, body, context(request), user)
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
@@ -309,9 +307,17 @@ async def role_page(request: Request, workspace_id: str, user_id: str) -> Respon
         return got
     form, user = got
     return await _member_change(
-        request, workspace_id, user,
-        lambda: _call(set_member, workspace_id, user_id, RoleChange(role=str(form.get("role", ""))),  # type: ignore[arg-type]
-                      context(request), user),
+        request,
+        workspace_id,
+        user,
+        lambda: _call(
+            set_member,
+            workspace_id,
+            user_id,
+            RoleChange(role=str(form.get("role", ""))),
+            context(request),
+            user,
+        ),
         "role_changed",
     )
 
@@ -323,7 +329,10 @@ async def remove_page(request: Request, workspace_id: str, user_id: str) -> Resp
         return got
     _, user = got
     return await _member_change(
-        request, workspace_id, user, lambda: _call(remove_member, workspace_id, user_id, context(request), user),
+        request,
+        workspace_id,
+        user,
+        lambda: _call(remove_member, workspace_id, user_id, context(request), user),
         "removed",
     )
 
@@ -335,8 +344,11 @@ async def revoke_page(request: Request, workspace_id: str, invitation_id: str) -
         return got
     _, user = got
     return await _member_change(
-        request, workspace_id, user,
-        lambda: _call(revoke_invitation, workspace_id, invitation_id, context(request), user), "revoked",
+        request,
+        workspace_id,
+        user,
+        lambda: _call(revoke_invitation, workspace_id, invitation_id, context(request), user),
+        "revoked",
     )
 
 
@@ -351,8 +363,13 @@ async def _member_change(
     except (ServiceError, ValidationError) as err:
         status = err.status if isinstance(err, ServiceError) else 422
         return await _page(
-            request, workspace_id, "admin_members.html", _members_values(request, workspace_id),
-            status_code=status, user=user, error=_problem(err),
+            request,
+            workspace_id,
+            "admin_members.html",
+            _members_values(request, workspace_id),
+            status_code=status,
+            user=user,
+            error=_problem(err),
         )
     return _back(_settings(workspace_id, "members"), done)
 
@@ -388,14 +405,26 @@ async def new_token_page(request: Request) -> Response:
     except (ValidationError, ValueError):
         errors = {"token-name": reader.gettext("Name the token (what it is for) and give 1 to 365 days.")}
         return await _page(
-            request, None, "admin_account.html", _account_values(request), status_code=422, user=user,
-            admin=False, errors=errors,
+            request,
+            None,
+            "admin_account.html",
+            _account_values(request),
+            status_code=422,
+            user=user,
+            admin=False,
+            errors=errors,
         )
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
     # Shown once, on this answer only: postgate keeps a hash.
     return await _page(
-        request, None, "admin_account.html", _account_values(request), status_code=201, user=user, admin=False,
+        request,
+        None,
+        "admin_account.html",
+        _account_values(request),
+        status_code=201,
+        user=user,
+        admin=False,
         new_token=made.token,
     )
 
@@ -429,8 +458,14 @@ async def answer_invitation_page(request: Request, invitation_id: str, choice: s
         return error_page(request, reader, err.status_code)
     except ServiceError as err:
         return await _page(
-            request, None, "admin_account.html", _account_values(request), status_code=err.status, user=user,
-            admin=False, error=err.message,
+            request,
+            None,
+            "admin_account.html",
+            _account_values(request),
+            status_code=err.status,
+            user=user,
+            admin=False,
+            error=err.message,
         )
     if choice == "accept":
         return RedirectResponse(f"/?workspace={answered.workspace_id}", status_code=303)
@@ -446,9 +481,7 @@ def _channels_values(request: Request, workspace_id: str, platform: str = "", **
         listed = await _call(list_channels, workspace_id, ctx, user, 200, None)
         chosen = platform if platform in SPECS else ""
         settings_fields, secret_fields = va.platform_fields(chosen) if chosen else ([], [])
-        reconnect = {
-            c.id: va.platform_fields(c.platform)[1] for c in listed.channels if SPECS[c.platform].credentials
-        }
+        reconnect = {c.id: va.platform_fields(c.platform)[1] for c in listed.channels if SPECS[c.platform].credentials}
         return {
             "channels": listed.channels,
             "platforms": list(PLATFORMS),
@@ -490,7 +523,7 @@ async def add_channel_page(request: Request, workspace_id: str) -> Response:
         body = ChannelCreate(
             id=str(form.get("channel_id", "")).strip(),
             name=str(form.get("channel_name", "")).strip(),
-            platform=platform,  # type: ignore[arg-type]
+            platform=platform,
             max_length=int(str(form.get("max_length", "") or 500)),
             settings=settings,
             credentials=credentials,
@@ -508,9 +541,13 @@ async def add_channel_page(request: Request, workspace_id: str) -> Response:
         else:
             errors = {"channel-max_length": reader.gettext("Give a whole number of characters.")}
         return await _page(
-            request, workspace_id, "admin_channels.html",
+            request,
+            workspace_id,
+            "admin_channels.html",
             _channels_values(request, workspace_id, platform, values=values),
-            status_code=getattr(err, "status", 422), user=user, errors=errors,
+            status_code=getattr(err, "status", 422),
+            user=user,
+            errors=errors,
         )
     return _back(_settings(workspace_id, "channels"), "channel_added")
 
@@ -527,7 +564,9 @@ async def channel_action_page(request: Request, workspace_id: str, channel_id: s
         if action == "test":
             check = await test_channel(workspace_id, channel_id, ctx, user)
             return await _page(
-                request, workspace_id, "admin_channels.html",
+                request,
+                workspace_id,
+                "admin_channels.html",
                 _channels_values(request, workspace_id, check={"channel": channel_id, **check.model_dump()}),
                 user=user,
             )
@@ -541,15 +580,22 @@ async def channel_action_page(request: Request, workspace_id: str, channel_id: s
             if channel is None:
                 raise HTTPException(404)
             _, credentials = va.channel_values(channel.platform, form)
-            await _call(reconnect_channel, workspace_id, channel_id, ChannelReconnect(credentials=credentials), ctx, user)
+            await _call(
+                reconnect_channel, workspace_id, channel_id, ChannelReconnect(credentials=credentials), ctx, user
+            )
         else:
             raise HTTPException(404)
     except HTTPException as err:
         return error_page(request, reader, err.status_code)
     except (ServiceError, RequestValidationError, ValidationError) as err:
         return await _page(
-            request, workspace_id, "admin_channels.html", _channels_values(request, workspace_id),
-            status_code=getattr(err, "status", 422), user=user, error=f"{channel_id}: {_problem(err)}",
+            request,
+            workspace_id,
+            "admin_channels.html",
+            _channels_values(request, workspace_id),
+            status_code=getattr(err, "status", 422),
+            user=user,
+            error=f"{channel_id}: {_problem(err)}",
         )
     return _back(_settings(workspace_id, "channels"), f"channel_{action}")
 
@@ -557,8 +603,9 @@ async def channel_action_page(request: Request, workspace_id: str, channel_id: s
 # ---- approval policy ------------------------------------------------------------------------------------
 
 
-def _policy_values(request: Request, workspace_id: str, steps: list[va.StepForm] | None = None,
-                   distinct: bool | None = None) -> Build:
+def _policy_values(
+    request: Request, workspace_id: str, steps: list[va.StepForm] | None = None, distinct: bool | None = None
+) -> Build:
     async def build(user: Actor, reader: Reader) -> dict[str, Any]:
         ctx = context(request)
         policy = await _call(read_approval_policy, workspace_id, ctx, user)
@@ -600,9 +647,13 @@ async def policy_save(request: Request, workspace_id: str) -> Response:
     except (va.FormErrors, ServiceError) as err:
         errors = err.errors if isinstance(err, va.FormErrors) else {"": err.message}
         return await _page(
-            request, workspace_id, "admin_policy.html",
+            request,
+            workspace_id,
+            "admin_policy.html",
             _policy_values(request, workspace_id, va.read_steps(form), distinct),
-            status_code=422, user=user, errors=errors,
+            status_code=422,
+            user=user,
+            errors=errors,
         )
     return _back(_settings(workspace_id, "policy"), "saved")
 
@@ -660,8 +711,13 @@ async def style_upload_page(request: Request, workspace_id: str) -> Response:
         details = err.details if isinstance(err.details, list) else []
         text = err.message + "".join(f" {d.get('file')}: {d.get('problem')}" for d in details if isinstance(d, dict))
         return await _page(
-            request, workspace_id, "admin_brand.html", _brand_values(request, workspace_id),
-            status_code=err.status, user=user, errors={"style": text},
+            request,
+            workspace_id,
+            "admin_brand.html",
+            _brand_values(request, workspace_id),
+            status_code=err.status,
+            user=user,
+            errors={"style": text},
         )
     return _back(_settings(workspace_id, "brand"), "style_uploaded")
 
@@ -683,13 +739,20 @@ async def brand_check_page(request: Request, workspace_id: str) -> Response:
         return error_page(request, reader, err.status_code)
     except (ValidationError, ServiceError) as err:
         return await _page(
-            request, workspace_id, "admin_brand.html",
+            request,
+            workspace_id,
+            "admin_brand.html",
             _brand_values(request, workspace_id, tried=text, tried_channel=channel),
-            status_code=422, user=user, errors={"try-text": _problem(err)},
+            status_code=422,
+            user=user,
+            errors={"try-text": _problem(err)},
         )
     return await _page(
-        request, workspace_id, "admin_brand.html",
-        _brand_values(request, workspace_id, check=answer, tried=text, tried_channel=channel), user=user,
+        request,
+        workspace_id,
+        "admin_brand.html",
+        _brand_values(request, workspace_id, check=answer, tried=text, tried_channel=channel),
+        user=user,
     )
 
 
@@ -708,8 +771,13 @@ async def social_rules_page(request: Request, workspace_id: str) -> Response:
         return error_page(request, reader, err.status_code)
     except ValidationError as err:
         return await _page(
-            request, workspace_id, "admin_brand.html", _brand_values(request, workspace_id, social_rules=raw),
-            status_code=422, user=user, errors={"rules": _problem(err)},
+            request,
+            workspace_id,
+            "admin_brand.html",
+            _brand_values(request, workspace_id, social_rules=raw),
+            status_code=422,
+            user=user,
+            errors={"rules": _problem(err)},
         )
     return _back(_settings(workspace_id, "brand"), "rules_saved")
 
@@ -770,9 +838,13 @@ async def add_target_page(request: Request, workspace_id: str) -> Response:
                 )
                 errors.setdefault(key, str(e.get("msg", "")).removeprefix("Value error, "))
         return await _page(
-            request, workspace_id, "admin_notifications.html",
+            request,
+            workspace_id,
+            "admin_notifications.html",
             _targets_values(request, workspace_id, kind=kind, url=url, address=address),
-            status_code=422, user=user, errors=errors,
+            status_code=422,
+            user=user,
+            errors=errors,
         )
     return _back(_settings(workspace_id, "notifications"), "target_added")
 
@@ -791,8 +863,11 @@ async def target_action_page(request: Request, workspace_id: str, target_id: str
         if action == "test":
             outcome = await test_target(workspace_id, number, context(request), user)
             return await _page(
-                request, workspace_id, "admin_notifications.html",
-                _targets_values(request, workspace_id, tested=outcome), user=user,
+                request,
+                workspace_id,
+                "admin_notifications.html",
+                _targets_values(request, workspace_id, tested=outcome),
+                user=user,
             )
         if action != "remove":
             raise HTTPException(404)

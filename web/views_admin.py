@@ -74,8 +74,14 @@ def duration_words(tr: Reader, seconds: int) -> str:
     return tr.gettext("%(n)s min") % {"n": tr.number(round(seconds / 60, 1))}
 
 
-def _pool(tr: Reader, roles: list[str], users: list[str], groups: list[str], people: Mapping[str, str],
-          names: Mapping[str, str]) -> tuple[str, int]:
+def _pool(
+    tr: Reader,
+    roles: list[str],
+    users: list[str],
+    groups: list[str],
+    people: Mapping[str, str],
+    names: Mapping[str, str],
+) -> tuple[str, int]:
     """Who may sign, in words ("the 4 approvers and Lee"), and how many people that is today."""
     parts: list[str] = []
     eligible: set[str] = set(users)
@@ -92,7 +98,7 @@ def _pool(tr: Reader, roles: list[str], users: list[str], groups: list[str], peo
 
 
 def _step_words(tr: Reader, step: ApprovalStep, people: Mapping[str, str], names: Mapping[str, str]) -> str:
-    pool, size = _pool(tr, step.roles, step.users, step.groups, people, names)
+    pool, _ = _pool(tr, step.roles, step.users, step.groups, people, names)
     alone = not step.roles and not step.groups and len(step.users) == 1
     if alone:
         who = pool
@@ -115,8 +121,10 @@ def _step_words(tr: Reader, step: ApprovalStep, people: Mapping[str, str], names
     if deadline.reminders:
         times = list_words(tr, [duration_words(tr, r) for r in sorted(deadline.reminders, reverse=True)])
         extras.append(
-            tr.ngettext("a reminder %(times)s before it is due", "reminders %(times)s before it is due",
-                        len(deadline.reminders)) % {"times": times}
+            tr.ngettext(
+                "a reminder %(times)s before it is due", "reminders %(times)s before it is due", len(deadline.reminders)
+            )
+            % {"times": times}
         )
     if deadline.escalates:
         backup, _ = _pool(tr, deadline.escalate_to_roles, deadline.escalate_to_users, [], people, names)
@@ -217,8 +225,9 @@ def _listed(form: Mapping[str, Any], key: str) -> list[str]:
 
 def read_steps(form: Mapping[str, Any]) -> list[StepForm]:
     """The step fieldsets as submitted; a fieldset left entirely empty is no step."""
-    steps = []
+    steps: list[StepForm] = []
     for i in range(MAX_STEPS):
+
         def text(name: str, default: str = "", i: int = i) -> str:
             return str(form.get(f"step-{i}-{name}", default)).strip()
 
@@ -330,7 +339,9 @@ def policy_from_form(tr: Reader, form: Mapping[str, Any]) -> tuple[ApprovalPolic
     if errors:
         raise FormErrors(errors)
     try:
-        policy = ApprovalPolicy.model_validate({"steps": data, "distinct_signers": form.get("distinct_signers") == "on"})
+        policy = ApprovalPolicy.model_validate(
+            {"steps": data, "distinct_signers": form.get("distinct_signers") == "on"}
+        )
     except ValidationError as err:
         for problem in err.errors():
             where = _model_field(tuple(problem["loc"]), steps)
@@ -533,8 +544,10 @@ def pause_counts(ctx: AppContext, workspace_id: str, now: datetime | None = None
     now = now or datetime.now(UTC)
     statuses = [s.value for s in HELD_BY_PAUSE]
     with transaction(ctx.engine) as session:
-        base = select(func.count()).select_from(Post).where(
-            Post.workspace_id == workspace_id, col(Post.status).in_(statuses)
+        base = (
+            select(func.count())
+            .select_from(Post)
+            .where(Post.workspace_id == workspace_id, col(Post.status).in_(statuses))
         )
         held = session.exec(base).one()
         missed = session.exec(base.where(col(Post.publish_at) <= now)).one()

@@ -41,8 +41,7 @@ def test_the_policy_reads_as_a_sentence_in_both_languages() -> None:
         "2 of the 4 approvers (due 4 h after the step opens; reminders 3 h and 2 h before it is due), then Lee."
     )
     assert policy_summary(ID, TWO_STEPS, PEOPLE, NAMES) == (
-        "2 dari 4 approver (tenggat 4 jam setelah tahap dibuka; pengingat 3 jam dan 2 jam sebelum tenggat), "
-        "lalu Lee."
+        "2 dari 4 penyetuju (tenggat 4 jam setelah tahap dibuka; pengingat 3 jam dan 2 jam sebelum tenggat), lalu Lee."
     )
     hard = ApprovalPolicy.model_validate(
         {
@@ -75,21 +74,37 @@ def _form(**fields: object) -> dict[str, object]:
 def test_the_policy_form_builds_the_policy_and_names_each_wrong_field() -> None:
     policy, _ = policy_from_form(
         EN,
-        _form(**{
-            "step-0-name": "team", "step-0-roles": ["approver"], "step-0-quorum": "n", "step-0-quorum_n": "2",
-            "step-0-due_kind": "after", "step-0-due_hours": "4", "step-0-reminders": "2, 3",
-            "step-1-name": "boss", "step-1-users": ["lee"], "step-2-name": "",
-        }),
+        _form(
+            **{
+                "step-0-name": "team",
+                "step-0-roles": ["approver"],
+                "step-0-quorum": "n",
+                "step-0-quorum_n": "2",
+                "step-0-due_kind": "after",
+                "step-0-due_hours": "4",
+                "step-0-reminders": "2, 3",
+                "step-1-name": "boss",
+                "step-1-users": ["lee"],
+                "step-2-name": "",
+            }
+        ),
     )
     assert policy == TWO_STEPS
 
     with pytest.raises(FormErrors) as refused:
         policy_from_form(
             EN,
-            _form(**{
-                "step-0-name": "team", "step-0-quorum": "n", "step-0-quorum_n": "0",
-                "step-1-name": "", "step-1-users": ["lee"], "step-1-due_kind": "after", "step-1-due_hours": "soon",
-            }),
+            _form(
+                **{
+                    "step-0-name": "team",
+                    "step-0-quorum": "n",
+                    "step-0-quorum_n": "0",
+                    "step-1-name": "",
+                    "step-1-users": ["lee"],
+                    "step-1-due_kind": "after",
+                    "step-1-due_hours": "soon",
+                }
+            ),
         )
     assert refused.value.errors == {
         "step-0-approvers": "Choose who may sign this step: a role or a person.",
@@ -101,12 +116,20 @@ def test_the_policy_form_builds_the_policy_and_names_each_wrong_field() -> None:
     with pytest.raises(FormErrors) as model:
         policy_from_form(
             ID,
-            _form(**{
-                "step-0-name": "x", "step-0-roles": ["admin"], "step-0-due_kind": "after", "step-0-due_hours": "1",
-                "step-0-escalate_users": ["lee"], "step-0-on_expiry": "hold",
-            }),
+            _form(
+                **{
+                    "step-0-name": "x",
+                    "step-0-roles": ["admin"],
+                    "step-0-due_kind": "after",
+                    "step-0-due_hours": "1",
+                    "step-0-escalate_users": ["lee"],
+                    "step-0-on_expiry": "hold",
+                }
+            ),
         )
-    assert list(model.value.errors) == ["step-0-due_kind"] and "escalation_grace" in model.value.errors["step-0-due_kind"]
+    assert (
+        list(model.value.errors) == ["step-0-due_kind"] and "escalation_grace" in model.value.errors["step-0-due_kind"]
+    )
 
 
 def test_a_channel_form_is_the_platforms_own_settings_and_secret_fields() -> None:
@@ -118,8 +141,9 @@ def test_a_channel_form_is_the_platforms_own_settings_and_secret_fields() -> Non
     ]
     assert [(f.key, f.kind) for f in secrets] == [("access_token", "password")]
     assert platform_fields("sandbox")[1] == []
-    assert channel_values("bluesky", {"setting.handle": "acme.bsky.social", "setting.langs": "en, id",
-                                      "secret.app_password": "xxxx"}) == (
+    assert channel_values(
+        "bluesky", {"setting.handle": "acme.bsky.social", "setting.langs": "en, id", "secret.app_password": "xxxx"}
+    ) == (
         {"handle": "acme.bsky.social", "langs": ["en", "id"]},
         {"app_password": "xxxx"},
     )
@@ -193,8 +217,11 @@ async def test_non_admins_see_no_settings_and_the_server_refuses_every_admin_for
         r = await eve.post(f"/w/acme/settings{path}", data={**data, "csrf_token": eve_csrf})
         assert r.status_code == 403, (path, r.status_code)
         assert "You may not do this in this workspace." in r.text
-    r = await eve.post("/w/acme/settings/brand/style", data={"csrf_token": eve_csrf},
-                       files={"style": ("s.yml", b"extends: existence\n")})
+    r = await eve.post(
+        "/w/acme/settings/brand/style",
+        data={"csrf_token": eve_csrf},
+        files={"style": ("s.yml", b"extends: existence\n")},
+    )
     assert r.status_code == 403
     # Another workspace's settings do not exist for them.
     bootstrap_user("oz")
@@ -215,30 +242,53 @@ async def test_every_settings_form_changes_the_workspace_and_each_change_is_in_i
         assert r.status_code in (200, 201, 303), (path, r.status_code, r.text[:2000])
         return r
 
-    await post("", {"name": "Acme Coffee", "time_zone": "Asia/Jakarta", "late_policy": "hold",
-                    "late_notice_minutes": "5", "unpublish_roles": ["admin", "editor"]})
+    await post(
+        "",
+        {
+            "name": "Acme Coffee",
+            "time_zone": "Asia/Jakarta",
+            "late_policy": "hold",
+            "late_notice_minutes": "5",
+            "unpublish_roles": ["admin", "editor"],
+        },
+    )
     await post("/members/invite", {"invitee": "newbie@example.com", "role": "approver"})
     newbie = await browser(api, "newbie@example.com")
     account = (await newbie.get("/account")).text
-    invitation = re.search(r'/account/invitations/([^/]+)/accept', account)
+    invitation = re.search(r"/account/invitations/([^/]+)/accept", account)
     assert invitation and "Workspace acme invites you as approver." in account
     r = await newbie.post(f"/account/invitations/{invitation.group(1)}/accept", data={"csrf_token": csrf_of(account)})
     assert r.status_code == 303
     await post("/members/ann/role", {"role": "viewer"})
-    await post("/channels", {"platform": "sandbox", "channel_id": "sbx2", "channel_name": "Second", "max_length": "300"})
+    await post(
+        "/channels", {"platform": "sandbox", "channel_id": "sbx2", "channel_name": "Second", "max_length": "300"}
+    )
     await post("/channels/sbx2/disable", {})
     await post("/channels/sbx2/enable", {})
     tested = await post("/channels/sbx2/test", {})
     assert "Channel sbx2 works" in tested.text
-    await post("/policy", {
-        "step-0-name": "team", "step-0-roles": "approver", "step-0-due_kind": "after", "step-0-due_hours": "4",
-        "step-0-reminders": "2", "step-1-name": "boss", "step-1-users": "boss",
-    })
+    await post(
+        "/policy",
+        {
+            "step-0-name": "team",
+            "step-0-roles": "approver",
+            "step-0-due_kind": "after",
+            "step-0-due_hours": "4",
+            "step-0-reminders": "2",
+            "step-1-name": "boss",
+            "step-1-users": "boss",
+        },
+    )
     policy_page = (await boss.get(base + "/policy")).text
-    assert "One of the 1 approver (due 4 h after the step opens; a reminder 2 h before it is due), then Boss." in policy_page
+    assert (
+        "One of the 1 approver (due 4 h after the step opens; a reminder 2 h before it is due), then Boss."
+        in policy_page
+    )
     style = io.BytesIO()
     with zipfile.ZipFile(style, "w") as z:
-        z.writestr("Acme/Hype.yml", "extends: existence\nmessage: \"Avoid '%s'.\"\nlevel: error\ntokens:\n  - synergy\n")
+        z.writestr(
+            "Acme/Hype.yml", "extends: existence\nmessage: \"Avoid '%s'.\"\nlevel: error\ntokens:\n  - synergy\n"
+        )
     await post("/brand/style", {}, files={"style": ("acme.zip", style.getvalue(), "application/zip")})
     brand = (await boss.get(base + "/brand")).text
     assert "Acme.Hype" in brand and "(in force)" in brand
@@ -274,8 +324,14 @@ async def test_a_refused_form_says_what_is_wrong_at_the_field_and_never_echoes_a
     boss, _, csrf = await team(api)
     r = await boss.post(
         "/w/acme/settings/channels",
-        data={"csrf_token": csrf, "platform": "mastodon", "channel_id": "m", "channel_name": "M",
-              "setting.instance_url": "not a url", "secret.access_token": "TOPSECRET-123"},
+        data={
+            "csrf_token": csrf,
+            "platform": "mastodon",
+            "channel_id": "m",
+            "channel_name": "M",
+            "setting.instance_url": "not a url",
+            "secret.access_token": "TOPSECRET-123",
+        },
     )
     assert r.status_code == 422
     assert 'id="error-setting-instance_url"' in r.text and "must be an http:// or https:// URL" in r.text
@@ -283,16 +339,23 @@ async def test_a_refused_form_says_what_is_wrong_at_the_field_and_never_echoes_a
     assert "TOPSECRET-123" not in r.text
     r = await boss.post("/w/acme/settings/policy", data={"csrf_token": csrf, "step-0-name": "x"})
     assert r.status_code == 422 and 'id="error-step-0-approvers"' in r.text
-    r = await boss.post("/w/acme/settings/notifications", data={"csrf_token": csrf, "kind": "webhook",
-                                                               "url": "https://h.example.com", "secret": "short"})
+    r = await boss.post(
+        "/w/acme/settings/notifications",
+        data={"csrf_token": csrf, "kind": "webhook", "url": "https://h.example.com", "secret": "short"},
+    )
     assert r.status_code == 422 and 'id="error-target-secret"' in r.text and "short" not in r.text.split("<main")[1]
 
 
-async def test_the_pause_says_how_many_posts_it_touches_and_resuming_explains_each_policy(api: httpx.AsyncClient) -> None:
+async def test_the_pause_says_how_many_posts_it_touches_and_resuming_explains_each_policy(
+    api: httpx.AsyncClient,
+) -> None:
     boss, _, csrf = await team(api)
     for text in ("One.", "Two."):
-        r = await api.post("/posts", json={"channel_id": "sbx", "text": text, "submit": True,
-                                           "publish_at": "2030-01-01T09:00:00Z"}, headers=as_user("ed"))
+        r = await api.post(
+            "/posts",
+            json={"channel_id": "sbx", "text": text, "submit": True, "publish_at": "2030-01-01T09:00:00Z"},
+            headers=as_user("ed"),
+        )
         assert r.status_code == 201
     page = (await boss.get("/w/acme/settings")).text
     assert "Pause publishing (2 posts)" in page
@@ -318,5 +381,7 @@ async def test_my_api_token_is_shown_once_and_can_be_revoked(api: httpx.AsyncCli
     assert token.group(1) not in page
     token_id = re.search(r'/account/tokens/([^/]+)/revoke"[^<]*<input[^>]*><button[^>]*>Revoke CI<', page)
     assert token_id
-    assert (await boss.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf})).status_code == 303
+    assert (
+        await boss.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf})
+    ).status_code == 303
     assert (await api.get("/me", headers={"Authorization": f"Bearer {token.group(1)}"})).status_code == 401
