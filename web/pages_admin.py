@@ -54,7 +54,6 @@ from api.service import ServiceError
 from brand.engine import SocialRules
 from domain.status import LatePolicy, ResumePolicy
 from platforms.channel_settings import PLATFORMS, SPECS
-from store.accounts import ROLES
 from web import views_admin as va
 from web.i18n import Reader
 from web.pages import error_page, render
@@ -142,7 +141,7 @@ def _workspace_values(request: Request, workspace_id: str) -> Build:
             "counts": counts,
             "late_policies": [p.value for p in LatePolicy],
             "resume_policies": [p.value for p in ResumePolicy],
-            "roles": list(ROLES),
+            "roles": va.role_choices(reader),
             "section": "workspace",
         }
 
@@ -261,7 +260,12 @@ def _members_values(request: Request, workspace_id: str) -> Build:
         ctx = context(request)
         invitations = await _call(list_workspace_invitations, workspace_id, ctx, user, 100, None)
         rows = await _call(va.member_rows, ctx, workspace_id)
-        return {"members": rows, "invitations": invitations.invitations, "roles": list(ROLES), "section": "members"}
+        return {
+            "members": rows,
+            "invitations": invitations.invitations,
+            "roles": va.role_choices(reader),
+            "section": "members",
+        }
 
     return build
 
@@ -618,7 +622,7 @@ def _policy_values(
             "steps": va.with_blank_step(shown),
             "distinct": policy.distinct_signers if distinct is None else distinct,
             "members": rows,
-            "roles": list(ROLES),
+            "roles": va.role_choices(reader),
             "section": "policy",
         }
 

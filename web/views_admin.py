@@ -497,8 +497,17 @@ def style_versions(ctx: AppContext, workspace_id: str) -> list[StyleVersion]:
             )
         )
         current = workspace.style_version if workspace else None
+        names = {u.id: u.name for u, _ in members(session, workspace_id)}
     return [
-        StyleVersion(r.version, r.names, r.rule_count, r.uploaded_by, r.created_at, r.version == current) for r in rows
+        StyleVersion(
+            r.version,
+            r.names,
+            r.rule_count,
+            names.get(r.uploaded_by, r.uploaded_by),
+            r.created_at,
+            r.version == current,
+        )
+        for r in rows
     ]
 
 
@@ -554,5 +563,6 @@ def pause_counts(ctx: AppContext, workspace_id: str, now: datetime | None = None
     return PauseCounts(held=int(held), missed=int(missed))
 
 
-def roles() -> list[str]:
-    return list(ROLES)
+def role_choices(tr: Reader) -> list[tuple[str, str]]:
+    """(role, its words) of every role, for the forms' choices."""
+    return [(role, role_words(tr, role)) for role in ROLES]

@@ -66,6 +66,18 @@ async def test_an_admin_sets_up_a_workspace_from_nothing_and_a_post_goes_through
 
     # A sandbox channel, from the sandbox's own form.
     await page.get_by_role("navigation", name="Settings").get_by_role("link", name="Channels").click()
+    await page.get_by_label("Platform").select_option("mastodon")
+    await page.get_by_role("button", name="Show its fields").click()
+    await page.get_by_label("Channel id").fill("masto")
+    await page.get_by_label("Channel name").fill("Mastodon")
+    await page.get_by_label("instance_url").fill("not a url")
+    await page.get_by_label("access_token").fill("TOPSECRET-token")
+    await page.get_by_role("button", name="Add the channel").click()
+    await expect(page.get_by_label("instance_url")).to_have_accessible_description(
+        re.compile("must be an http:// or https:// URL")
+    )
+    await expect(page.get_by_label("access_token")).to_have_value("")  # a secret is never sent back
+    await check(page, "admin-channel-refused-en")
     await page.get_by_label("Platform").select_option("sandbox")
     await page.get_by_role("button", name="Show its fields").click()
     await page.get_by_label("Channel id").fill("sbx")
@@ -80,9 +92,11 @@ async def test_an_admin_sets_up_a_workspace_from_nothing_and_a_post_goes_through
     await page.get_by_label("Name of step 1").fill("team")
     step1 = page.get_by_role("group", name="Who may sign step 1")
     await step1.get_by_label("every admin").uncheck()
+    await page.get_by_text("Deadline of step 1").first.click()
     await page.get_by_label("Due", exact=True).first.select_option("after")
     await page.get_by_label("Hours", exact=True).first.fill("4")
     await page.get_by_label("Reminders, hours before it is due").first.fill("2")
+    await page.get_by_text("Add a step").click()
     await page.get_by_label("Name of step 2").fill("boss")
     await page.get_by_role("group", name="Who may sign step 2").get_by_label("Ada Admin").check()
     await page.get_by_role("button", name="Save the policy").click()
