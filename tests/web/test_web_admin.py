@@ -175,7 +175,7 @@ async def team(api: httpx.AsyncClient) -> tuple[httpx.AsyncClient, httpx.AsyncCl
 
 
 async def trail(api: httpx.AsyncClient) -> list[dict]:
-    r = await api.get("/workspaces/acme/audit", params={"limit": 1000}, headers=as_user("ada"))
+    r = await api.get("/workspaces/acme/audit", params={"limit": 1000}, headers=as_user("boss"))
     assert r.status_code == 200, r.text
     return r.json()["entries"]
 
@@ -385,3 +385,124 @@ async def test_my_api_token_is_shown_once_and_can_be_revoked(api: httpx.AsyncCli
         await boss.post(f"/account/tokens/{token_id.group(1)}/revoke", data={"csrf_token": csrf})
     ).status_code == 303
     assert (await api.get("/me", headers={"Authorization": f"Bearer {token.group(1)}"})).status_code == 401
+
+
+async def test_reconnecting_removing_revoking_and_testing_a_target_from_the_pages(api: httpx.AsyncClient) -> None:
+    boss, _, csrf = await team(api)
+    base = "/w/acme/settings"
+
+    async def post(path: str, data: dict) -> httpx.Response:
+        return await boss.post(base + path, data={**data, "csrf_token": csrf})
+
+    r = await post(
+        "/channels",
+        {
+            "platform": "webhook",
+            "channel_id": "hook",
+            "channel_name": "Hook",
+            "setting.url": "https://hooks.invalid/in",
+            "secret.secret": "first-secret-1234567",
+        },
+    )
+    assert r.status_code == 303, r.text
+    page = (await boss.get(base + "/channels")).text
+    assert "Reconnect Hook with new credentials" in page and "first-secret-1234567" not in page
+    r = await post("/channels/hook/reconnect", {"secret.secret": "second-secret-123456"})
+    assert r.status_code == 303, r.text
+    r = await post("/members/invite", {"invitee": "someone", "role": "viewer"})
+    assert r.status_code == 303
+    invitation = re.search(r"/settings/invitations/([^/]+)/revoke", (await boss.get(base + "/members")).text)
+    assert invitation
+    assert (await post(f"/invitations/{invitation.group(1)}/revoke", {})).status_code == 303
+    assert (await post("/members/ann/remove", {})).status_code == 303
+    r = await post("/members/ada/remove", {})
+    assert r.status_code == 303  # ada is not the only admin: boss is one too
+    r = await post("/members/boss/remove", {})
+    assert r.status_code == 409 and "only admin" in r.text  # the API's own rule, said on the page
+    assert (
+        await post("/notifications", {"kind": "webhook", "url": "https://hooks.invalid/n", "secret": "n" * 20})
+    ).status_code == 303
+    target = re.search(r"/settings/notifications/(\d+)/test", (await boss.get(base + "/notifications")).text)
+    assert target
+    tested = await post(f"/notifications/{target.group(1)}/test", {})
+    assert tested.status_code == 200 and "The test notification failed" in tested.text
+    assert (await post(f"/notifications/{target.group(1)}/remove", {})).status_code == 303
+
+    entries = await trail(api)
+    reconnected = [e for e in entries if e["action"] == "channel_reconnected"]
+    assert reconnected and reconnected[0]["detail"]["credentials_changed"] is True
+    assert "second-secret" not in str(entries) and "first-secret" not in str(entries)
+    actions = {e["action"] for e in entries}
+    assert {"invitation_revoked", "member_removed", "notification_target_removed"} <= actions
+
+
+# ---- what the pages count and list, read from the store, on SQLite and PostgreSQL ---------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def both_dbs(request: pytest.FixtureRequest) -> object:
+    return request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+
+
+def test_the_pause_counts_the_posts_not_yet_out_and_those_whose_time_has_passed(both_dbs: object) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from store.accounts import add_member
+    from store.brand_styles import add_style
+    from store.engine import transaction
+    from store.tables import Channel, NotificationSent, NotificationTarget, Post, Workspace
+    from store.workspaces import add_channel, add_workspace
+    from web.views_admin import pause_counts, recent_deliveries, style_versions
+
+    engine = both_dbs
+    now = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    with transaction(engine) as session:  # type: ignore[arg-type]
+        add_workspace(session, Workspace(id="acme", name="Acme", banned_words=json.dumps([])))
+        add_workspace(session, Workspace(id="other", name="Other", banned_words=json.dumps([])))
+        add_member(session, "acme", "ada", "admin", name="Ada Admin")
+        for ws in ("acme", "other"):
+            add_channel(session, Channel(id="sbx", workspace_id=ws, name="Sandbox", max_length=280))
+        rows = [
+            ("acme", "scheduled", now - timedelta(hours=1)),
+            ("acme", "awaiting_approval", now + timedelta(hours=1)),
+            ("acme", "on_hold", now - timedelta(days=1)),
+            ("acme", "published", now - timedelta(hours=1)),
+            ("acme", "draft", now - timedelta(hours=1)),
+            ("other", "scheduled", now - timedelta(hours=1)),
+        ]
+        for i, (ws, status, at) in enumerate(rows):
+            session.add(
+                Post(
+                    id=f"p{i}",
+                    workspace_id=ws,
+                    channel_id="sbx",
+                    author="ada",
+                    status=status,
+                    content_hash="h",
+                    publish_at=at,
+                )
+            )
+        add_style(
+            session, "acme", version="v1", names=["Acme"], files={"Acme/A.yml": b"x"}, rule_count=1, uploaded_by="ada"
+        )
+        target = NotificationTarget(workspace_id="acme", kind="email", address="ops@example.com")
+        session.add(target)
+        session.flush()
+        assert target.id is not None
+        for n in range(12):
+            session.add(
+                NotificationSent(
+                    dedupe_key=f"k{n}", target_id=target.id, status="sent", sent_at=now + timedelta(minutes=n)
+                )
+            )
+    ctx = SimpleNamespace(engine=engine)
+
+    counts = pause_counts(ctx, "acme", now)  # type: ignore[arg-type]
+    assert (counts.held, counts.missed) == (3, 2)
+    assert [(v.version, v.uploaded_by, v.current) for v in style_versions(ctx, "acme")] == [  # type: ignore[arg-type]
+        ("v1", "Ada Admin", False)
+    ]
+    sent = recent_deliveries(ctx, "acme")[target.id]  # type: ignore[arg-type]
+    assert [d.dedupe_key for d in sent] == [f"k{n}" for n in range(11, 1, -1)]  # the last ten, newest first
