@@ -94,6 +94,8 @@ async def _page(
     done = request.query_params.get("done", "")
     links = va.section_links(reader, workspace_id) if workspace_id and admin else []
     values = {"done": done, "errors": {}, "error": None, "links": links, **values, **extra}
+    if request.method != "GET":  # the language links come back to the page, not to the form's POST address
+        values["here"] = next((url for s, _, url in links if s == values.get("section")), "/account")
     return render(
         request, template, reader, status_code=status_code, chrome=chrome, workspace_id=workspace_id, **values
     )

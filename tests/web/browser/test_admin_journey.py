@@ -120,8 +120,7 @@ async def test_an_admin_sets_up_a_workspace_from_nothing_and_a_post_goes_through
     await page.get_by_role("button", name="Check the text").click()
     await expect(page.get_by_text("It would block approval:")).to_be_visible()
     await check(page, "admin-brand-en")
-    await page.get_by_role("navigation", name="Settings").get_by_role("link", name="Brand").click()
-    await page.get_by_role("link", name="Bahasa Indonesia").click()
+    await page.get_by_role("link", name="Bahasa Indonesia").click()  # back to the brand page, in Indonesian
     await expect(page.get_by_role("heading", name="Merek")).to_be_visible()
     await check(page, "admin-brand-id")
     await page.get_by_role("link", name="English").click()
