@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Annotated
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from activities.brand import brand_budget
-from api.deps import ContextDep, CurrentUser, require_role
+from api.deps import Actor, AppContext, ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
@@ -104,6 +105,13 @@ async def upload_style(
     make it the workspace's style. Every later brand check uses it and records its version."""
     require_role(own_workspace(user, workspace_id), "admin")
     data = await request.body()  # at most MAX_STYLE_BYTES: a larger body is refused (413) while it arrives
+    return await asyncio.to_thread(store_style, ctx, user, workspace_id, data, content_type)
+
+
+def store_style(ctx: AppContext, user: Actor, workspace_id: str, data: bytes, content_type: str) -> StylePublic:
+    """Compile the uploaded style, make it the workspace's and record the change (the upload route's and the
+    brand settings page's one way in)."""
+    require_role(own_workspace(user, workspace_id), "admin")
     kind = content_type.split(";")[0].strip().lower()
     try:
         if kind in ZIP_TYPES:

@@ -133,6 +133,8 @@ class WorkspacePublic(BaseModel):
 class WorkspaceSettingsChange(BaseModel):
     """What PATCH /workspaces/{id}/settings changes: only the fields given."""
 
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    time_zone: ZoneName | None = Field(default=None, description="IANA zone posts are shown in")
     late_policy: LatePolicy | None = None
     late_notice_after_s: int | None = Field(default=None, ge=0, le=31 * 86400)
     unpublish_roles: list[Role] | None = Field(default=None, max_length=5)

@@ -96,6 +96,7 @@ class AuditAction(StrEnum):
     SOCIAL_RULES_CHANGED = "social_rules_changed"
     NOTIFICATION_TARGET_ADDED = "notification_target_added"
     NOTIFICATION_TARGET_REMOVED = "notification_target_removed"
+    WORKSPACE_SETTINGS_CHANGED = "workspace_settings_changed"
 
 
 class ResumePolicy(StrEnum):

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from web.assets import static_files
 from web.pages import router
+from web.pages_admin import router as admin_router
 from web.pages_audit import router as audit_router
 from web.pages_calendar import router as calendar_router
 from web.pages_compose import router as compose_router
@@ -21,3 +22,4 @@ def install_web(app: FastAPI) -> None:
     app.include_router(postpage_router)
     app.include_router(calendar_router)
     app.include_router(audit_router)
+    app.include_router(admin_router)

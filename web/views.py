@@ -46,6 +46,7 @@ class WorkspaceChoice:
     id: str
     name: str
     role: str  # in words
+    admin: bool = False  # the settings pages' link (web/pages_admin.py); the server refuses others anyway
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,12 @@ def chrome_for(ctx: AppContext, user: Actor, workspace_id: str | None, csrf: str
         shown = found.get(workspace_id or "")
         pauser = get_user(session, shown.paused_by) if shown is not None and shown.paused_by else None
     choices = [
-        WorkspaceChoice(id=w, name=row.name if row else w, role=role_words(tr, user.memberships[w]))
+        WorkspaceChoice(
+            id=w,
+            name=row.name if row else w,
+            role=role_words(tr, user.memberships[w]),
+            admin=user.memberships[w] == "admin",
+        )
         for w, row in found.items()
     ]
     current = next((c for c in choices if c.id == workspace_id), None)

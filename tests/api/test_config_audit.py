@@ -196,3 +196,18 @@ async def test_who_is_not_an_admin_changes_nothing_and_records_nothing(api: http
     policy = {"steps": [{"name": "x", "roles": ["approver"]}]}
     assert (await api.put("/workspaces/acme/approval-policy", json=policy, headers=as_user(who))).status_code == 403
     assert await _entries(api) == before
+
+
+async def test_a_change_of_the_workspace_settings_is_in_the_trail_with_what_changed(api: httpx.AsyncClient) -> None:
+    await setup_workspace(api)
+    body = {"name": "Acme Coffee", "time_zone": "Asia/Jakarta", "late_notice_after_s": 60}
+    r = await api.patch("/workspaces/acme/settings", json=body, headers=as_user("ada"))
+    assert r.status_code == 200 and (r.json()["name"], r.json()["time_zone"]) == ("Acme Coffee", "Asia/Jakarta")
+    entries = (await api.get("/workspaces/acme/audit", headers=as_user("ada"))).json()["entries"]
+    changed = [e for e in entries if e["action"] == "workspace_settings_changed"]
+    assert len(changed) == 1 and changed[0]["actor"] == "ada"
+    # Only what changed (the notice threshold was already 60).
+    assert changed[0]["detail"]["before"] == {"name": "Acme", "time_zone": "UTC"}
+    assert changed[0]["detail"]["after"] == {"name": "Acme Coffee", "time_zone": "Asia/Jakarta"}
+    r = await api.patch("/workspaces/acme/settings", json={"time_zone": "Mars/Olympus"}, headers=as_user("ada"))
+    assert r.status_code == 422
