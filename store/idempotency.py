@@ -40,13 +40,17 @@ def claim_key(session: Session, key: str, *, actor: str, route: str, body: Any) 
     """Bind the key to this request if it is new; raise KeyReused if it is bound to another."""
     digest = body_hash(body)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = session.connection().execute(
-        insert(IdempotencyKey)
-        .values(key=key, actor=actor, route=route, body_hash=digest, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-        # RETURNING, not rowcount: psycopg reports -1 for this insert, so no request ever seemed the first.
-        .returning(col(IdempotencyKey.key))
-    ).first()
+    inserted = (
+        session.connection()
+        .execute(
+            insert(IdempotencyKey)
+            .values(key=key, actor=actor, route=route, body_hash=digest, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+            # RETURNING, not rowcount: psycopg reports -1 for this insert, so no request ever seemed the first.
+            .returning(col(IdempotencyKey.key))
+        )
+        .first()
+    )
     row = session.exec(
         select(IdempotencyKey).where(IdempotencyKey.key == key).execution_options(populate_existing=True)
     ).one()
