@@ -92,6 +92,9 @@ class User(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
     # A disabled account keeps its history but every token and session of it is refused.
     disabled: bool = False
+    # The web app's language (en, id) and IANA time zone this person chose; none: from their browser.
+    locale: str | None = Field(default=None, max_length=8)
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class Channel(SQLModel, table=True):

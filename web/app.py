@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
 from api.errors import invalid_request
@@ -13,7 +13,8 @@ from web.pages_calendar import router as calendar_router
 from web.pages_compose import router as compose_router
 from web.pages_postpage import router as postpage_router
 from web.pages_review import router as review_router
-from web.session import reader_of
+from web.pages_settings import router as settings_router
+from web.session import reader_of, reader_preferences
 
 
 def is_page(request: Request) -> bool:
@@ -39,8 +40,6 @@ async def unstorable_on_a_page(request: Request, exc: Exception) -> Response:
 def install_web(app: FastAPI) -> None:
     app.mount("/static", static_files(), name="static")
     app.add_exception_handler(UnstorableText, unstorable_on_a_page)
-    app.include_router(router)
-    app.include_router(compose_router)
-    app.include_router(review_router)
-    app.include_router(postpage_router)
-    app.include_router(calendar_router)
+    for pages in (router, compose_router, review_router, postpage_router, calendar_router, settings_router):
+        # Every page reads the signed-in person's own language and time zone first (web.session.reader_of).
+        app.include_router(pages, dependencies=[Depends(reader_preferences)])
