@@ -194,3 +194,22 @@ async def test_a_post_goes_from_compose_through_review_to_the_sandbox_in_bahasa_
     accounts: Stack,  # noqa: F811
 ) -> None:
     await journey(chromium, accounts, "fi", INDONESIAN)
+
+
+async def test_my_settings_keep_my_language_and_zone(
+    chromium: Browser,  # noqa: F811
+    accounts: Stack,  # noqa: F811
+) -> None:
+    await newsroom(accounts, "ms")
+    page = await person(chromium, accounts, ENGLISH, "mseve", "/")
+    await page.get_by_role("link", name="My settings").click()
+    await expect(page.get_by_role("heading", name="My settings", level=1)).to_be_visible()
+    assert await serious_violations(page) == []
+    await screenshots(page, "settings-en")
+    await page.get_by_role("combobox", name="Language").select_option("id")
+    await page.get_by_label("Time zone").select_option("Europe/Berlin")
+    await page.get_by_role("button", name="Save my settings").click()
+    await expect(page.get_by_role("status")).to_have_text("Pengaturan Anda sudah disimpan.")
+    await expect(page.get_by_label("Zona waktu")).to_have_value("Europe/Berlin")
+    assert await serious_violations(page) == []
+    await screenshots(page, "settings-id")
