@@ -31,7 +31,7 @@ async def unstorable_on_a_page(request: Request, exc: Exception) -> Response:
     reader = reader_of(request)
     title = reader.gettext("This cannot be saved")
     message = reader.gettext(
-        "A field holds a character that text cannot keep (a NUL or a broken character). Go back, remove it and "
+        "A field holds a character that cannot be stored (a NUL or a broken character). Go back, remove it and "
         "send the form again; nothing was saved."
     )
     return render(request, "error.html", reader, status_code=422, title=title, message=message)
