@@ -13,8 +13,8 @@ from fastapi.routing import APIRoute
 from test_web_pages import PASSWORD, browser, csrf_of, people
 from test_web_review import on_both  # noqa: F401 (fixture)
 
-from api_client import add_user, as_user, submitted_post
-from web import pages, pages_calendar, pages_compose, pages_postpage, pages_review, services
+from api_client import add_user, as_user, submitted_post, wait_status
+from web import pages, pages_calendar, pages_compose, pages_postpage, pages_review, services, state_cache
 
 
 def page_forms() -> list[str]:
@@ -98,3 +98,36 @@ async def test_waiting_for_me_reads_every_awaiting_post_however_many(
         assert post["revision"]["text"] in queue, f"{post['revision']['text']} is missing from the queue"
     home = (await pia.get("/", headers={"Accept-Language": "en"})).text
     assert posts[0]["revision"]["text"] in home  # the oldest, beyond the first page
+
+
+async def test_a_fresh_process_asks_only_the_workflows_whose_posts_moved(
+    on_both: httpx.AsyncClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = on_both
+    await people(api)
+    posts = [await submitted_post(api, f"Post number {n}") for n in range(3)]
+    pia = await browser(api, "pia@example.com")
+    first = (await pia.get("/w/acme/queue")).text
+    assert all(p["revision"]["text"] in first for p in posts)
+    asked: list[str] = []
+    read = state_cache._read
+
+    async def counted(ctx: object, post: object) -> object:
+        asked.append(post.id)  # type: ignore[attr-defined]
+        return await read(ctx, post)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(state_cache, "_read", counted)
+
+    state_cache.forget_all()  # as on a fresh process: the states read before are in the store
+    queue = (await pia.get("/w/acme/queue")).text
+    assert asked == [] and all(p["revision"]["text"] in queue for p in posts)
+
+    r = await api.post(
+        f"/posts/{posts[1]['id']}/revisions", json={"text": "Post number 1, revised"}, headers=as_user("ed")
+    )
+    assert r.status_code == 201, r.text
+    await wait_status(api, posts[1]["id"], "ed", "awaiting_approval")
+    state_cache.forget_all()
+    queue = (await pia.get("/w/acme/queue")).text
+    assert asked == [posts[1]["id"]] and "Post number 1, revised" in queue  # only the post that moved
