@@ -131,3 +131,13 @@ async def test_a_fresh_process_asks_only_the_workflows_whose_posts_moved(
     state_cache.forget_all()
     queue = (await pia.get("/w/acme/queue")).text
     assert asked == [posts[1]["id"]] and "Post number 1, revised" in queue  # only the post that moved
+
+    for round_ in range(3):  # fresh processes rendering at once all keep the states they read
+        state_cache.forget_all()
+        r = await api.post(
+            f"/posts/{posts[2]['id']}/revisions", json={"text": f"Round {round_}"}, headers=as_user("ed")
+        )
+        assert r.status_code == 201, r.text
+        await wait_status(api, posts[2]["id"], "ed", "awaiting_approval")
+        shown = await asyncio.gather(*(pia.get("/w/acme/queue") for _ in range(6)))
+        assert [p.status_code for p in shown] == [200] * 6 and all(f"Round {round_}" in p.text for p in shown)
