@@ -235,6 +235,7 @@ async def run_dev(
 def _announce(settings: Settings, headless: bool) -> None:
     lines = [
         "postgate is running",
+        f"  web app          http://{settings.api_host}:{settings.api_port}/",
         f"  API and docs     http://{settings.api_host}:{settings.api_port}/docs",
         f"  sandbox platform {settings.resolved_sandbox_url}",
         f"  Temporal         {settings.resolved_temporal_address} (namespace {settings.temporal_namespace})",

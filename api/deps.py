@@ -60,6 +60,8 @@ class Actor:
     memberships: Mapping[str, str]  # workspace id -> role
     session_id_hash: str | None = None  # set when the caller came with the session cookie
     token_id: str | None = None  # set when the caller came with an API token
+    locale: str | None = None  # the language and time zone they chose for the web app (None: their browser's)
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,15 @@ def current_user(
                 roles = memberships_of(session, user.id)
         except TokenRefused as err:
             raise _refuse(str(err)) from err
-        return Actor(id=user.id, name=user.name, email=user.email, memberships=roles, token_id=token.id)
+        return Actor(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            memberships=roles,
+            token_id=token.id,
+            locale=user.locale,
+            time_zone=user.time_zone,
+        )
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -118,7 +128,13 @@ def current_user(
                     "(the csrf_token from POST /auth/login, also in the postgate_csrf cookie)",
                 )
         return Actor(
-            id=user.id, name=user.name, email=user.email, memberships=roles, session_id_hash=web_session.id_hash
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            memberships=roles,
+            session_id_hash=web_session.id_hash,
+            locale=user.locale,
+            time_zone=user.time_zone,
         )
     raise _refuse(f"who are you? {HOW_TO_AUTHENTICATE}")
 

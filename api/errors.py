@@ -143,6 +143,20 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
+def invalid_request(exc: RequestValidationError) -> JSONResponse:
+    """The 422 naming each field that is wrong, and why."""
+    details = [
+        # The location without its leading "body" (a field may itself be called body).
+        {
+            "field": ".".join(str(p) for p in err["loc"][1 if err["loc"][:1] == ("body",) else 0 :]),
+            "problem": err["msg"],
+        }
+        for err in exc.errors()
+    ]
+    fields = ", ".join(d["field"] or "body" for d in details)
+    return _error(422, "invalid_request", f"fix these fields: {fields}", details)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
@@ -182,16 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            # The location without its leading "body" (a field may itself be called body).
-            {
-                "field": ".".join(str(p) for p in err["loc"][1 if err["loc"][:1] == ("body",) else 0 :]),
-                "problem": err["msg"],
-            }
-            for err in exc.errors()
-        ]
-        fields = ", ".join(d["field"] or "body" for d in details)
-        return _error(422, "invalid_request", f"fix these fields: {fields}", details)
+        return invalid_request(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

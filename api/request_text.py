@@ -3,8 +3,9 @@
 JSON may spell a lone surrogate ("\\ud800"), and Python's JSON reader passes it through as a str that no
 database, hash or Temporal payload can encode; PostgreSQL cannot store a NUL character ("\\u0000", or %00 in
 a URL) in text at all. Both used to fail as a 500, sometimes after part of a change was stored. Every JSON
-body, query and path parameter is checked once here, whatever reads it (dict-typed fields included), so a
-new field cannot forget it; the answer is the usual 422 naming each field.
+body, form body (the web pages' forms, url-encoded or multipart: field names, values and file names), query
+and path parameter is checked once here, whatever reads it (dict-typed fields included), so a new field
+cannot forget it; the answer is the usual 422 naming each field (a page's route answers a 422 page: web.app).
 """
 
 from __future__ import annotations
@@ -14,14 +15,26 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile
 
 NOT_UNICODE = "is not valid Unicode text (a lone surrogate such as \\ud800): send the characters you meant"
 HOLDS_NUL = "holds a NUL character (\\u0000), which text cannot: leave it out"
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class UnstorableText(RequestValidationError):
+    """A parameter or body holds text that cannot be stored (a 422: JSON for the API, a page for a page)."""
+
+
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _reads_as_json(request: Request) -> bool:
     # The bodies FastAPI reads as JSON: no content type, application/json, or any +json type.
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = _content_type(request)
     return not kind or kind == "application/json" or kind.endswith("+json")
 
 
@@ -64,7 +77,13 @@ async def refuse_unstorable_text(request: Request) -> None:
             data = None  # not JSON at all: FastAPI has refused it before any dependency runs
         for loc, problem in unstorable(data):
             found.setdefault(("body", *loc), problem)
+    elif _content_type(request) in FORM_TYPES:
+        # Parsed once: Starlette keeps the form on the request, which the page then reads.
+        for name, value in (await request.form()).multi_items():
+            text = (value.filename or "") if isinstance(value, UploadFile) else value
+            for problem in filter(None, (text_problem(name), text_problem(text))):
+                found.setdefault(("body", name), problem)
     if found:
-        raise RequestValidationError(
+        raise UnstorableText(
             [{"loc": loc, "msg": msg, "type": "unstorable_text", "input": None} for loc, msg in found.items()]
         )

@@ -12,8 +12,9 @@ from api.client_address import client_address
 from api.deps import CSRF_COOKIE, SESSION_COOKIE, ContextDep, CurrentUser
 from api.errors import error_responses
 from api.pagination import Cursor, Limit, page
+from api.schemas import ZoneName
 from api.service import ServiceError
-from store.accounts import normalise_email, set_password, user_by_email
+from store.accounts import normalise_email, set_password, set_preferences, user_by_email
 from store.authentication import (
     DEFAULT_TOKEN_LIFETIME,
     MAX_TOKEN_LIFETIME,
@@ -46,6 +47,13 @@ class Me(BaseModel):
     email: str | None
     memberships: list[MembershipPublic]
     authenticated_with: Literal["token", "session"]
+    locale: str | None = Field(None, description="the web app's language you chose (en, id); null: your browser's")
+    time_zone: str | None = Field(None, description="the IANA time zone you chose; null: your browser's")
+
+
+class Preferences(BaseModel):
+    locale: Literal["en", "id"] | None = Field(None, description="the web app's language; null: your browser's")
+    time_zone: ZoneName | None = Field(None, description="where you read times; null: your browser's")
 
 
 class TokenCreate(BaseModel):
@@ -93,7 +101,17 @@ def me(user: CurrentUser) -> Me:
         email=user.email,
         memberships=[MembershipPublic(workspace_id=w, role=r) for w, r in sorted(user.memberships.items())],
         authenticated_with="token" if user.token_id else "session",
+        locale=user.locale,
+        time_zone=user.time_zone,
     )
+
+
+@router.put("/me/preferences", response_model=Preferences, responses=error_responses(401, 422))
+def put_preferences(body: Preferences, ctx: ContextDep, user: CurrentUser) -> Preferences:
+    """Your language and time zone in the web app, on your account (every browser you sign in with)."""
+    with transaction(ctx.engine) as session:
+        set_preferences(session, user.id, locale=body.locale, time_zone=body.time_zone)
+    return body
 
 
 @router.post("/me/tokens", status_code=201, response_model=TokenCreated, responses=error_responses(401, 403, 413, 422))

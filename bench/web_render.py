@@ -15,7 +15,9 @@ CSRF token, view model, live workflow queries, Jinja2), signed in as an approver
   posts  GET /?workspace=acme (the home page: the newest 25 posts with their live states, plus the same
                                waiting_for for the header count and the "waiting for me" list)
 Lists read live states through web.state_cache (a workflow is asked again only when its post's projection
-moved); --cold renders empty it first, so every workflow is asked, as on a fresh process.
+moved, kept in memory and in the store); --cold renders empty the memory first, as on a fresh process (the
+store still holds the states read before); --first renders empty the store too, so every workflow is asked,
+as on the first render after every awaiting post changed.
 
     .venv/bin/python bench/web_render.py [--posts 5000] [--awaiting 150] [--repeat 40]
 """
@@ -197,13 +199,22 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def timed(http: httpx.AsyncClient, path: str, repeat: int, *, cold: bool = False) -> list[float]:
+async def timed(
+    http: httpx.AsyncClient, path: str, repeat: int, *, cold: bool = False, engine: object = None
+) -> list[float]:
+    from sqlmodel import delete
+
+    from store.engine import transaction
+    from store.tables import PostLiveState
     from web import state_cache
 
     took = []
     for _ in range(repeat):
         if cold:
             state_cache.forget_all()
+        if engine is not None:  # nothing kept anywhere
+            with transaction(engine) as session:  # type: ignore[arg-type]
+                session.exec(delete(PostLiveState))
         began = time.perf_counter()
         r = await http.get(path)
         took.append((time.perf_counter() - began) * 1000)
@@ -272,6 +283,10 @@ async def main(args: argparse.Namespace) -> None:
                                     f"{sum(took) / args.repeat:7.1f} ms per page in all"
                                 )
                     cold = {name: await timed(http, path, args.cold, cold=True) for name, path in pages.items()}
+                    first = {
+                        name: await timed(http, path, args.first, cold=True, engine=engine)
+                        for name, path in pages.items()
+                    }
                     queue_page = (await http.get(pages["queue"])).text
         engine.dispose()
     print(
@@ -282,7 +297,12 @@ async def main(args: argparse.Namespace) -> None:
         f"{args.posts} posts in the workspace, {len(to_submit)} awaiting approval (all signable by the reader); "
         f"{args.repeat} requests per page; queue rows on page 1: {queue_page.count('data-queue-row')}"
     )
-    for label, table in (("", results), (" (cold: no state kept, every workflow asked)", cold)):
+    tables = (
+        ("", results),
+        (" (cold: a fresh process, the states kept in the store)", cold),
+        (" (first: no state kept anywhere, every workflow asked)", first),
+    )
+    for label, table in tables:
         for name, took in table.items():
             print(
                 f"{name:6} p50 {statistics.median(took):6.1f} ms  p95 {percentile(took, 95):6.1f} ms  "
@@ -295,7 +315,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--posts", type=int, default=5000)
     parser.add_argument("--awaiting", type=int, default=150)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--cold", type=int, default=10, help="renders with nothing kept (web.state_cache)")
+    parser.add_argument("--cold", type=int, default=10, help="renders with nothing kept in memory (web.state_cache)")
+    parser.add_argument("--first", type=int, default=10, help="renders with nothing kept in memory or the store")
     parser.add_argument("--parts", action="store_true", help="also time the steps of each render")
     return parser.parse_args(argv)
 

@@ -36,6 +36,14 @@ def get_user(session: Session, user_id: str) -> User | None:
     return session.get(User, user_id)
 
 
+def set_preferences(session: Session, user_id: str, *, locale: str | None, time_zone: str | None) -> None:
+    """The person's own language and time zone for the web app (None: from their browser)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.locale, user.time_zone = locale, time_zone
+        session.add(user)
+
+
 def user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from store.tables import IdempotencyKey, utcnow
 
@@ -40,10 +40,16 @@ def claim_key(session: Session, key: str, *, actor: str, route: str, body: Any) 
     """Bind the key to this request if it is new; raise KeyReused if it is bound to another."""
     digest = body_hash(body)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = session.connection().execute(
-        insert(IdempotencyKey)
-        .values(key=key, actor=actor, route=route, body_hash=digest, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
+    inserted = (
+        session.connection()
+        .execute(
+            insert(IdempotencyKey)
+            .values(key=key, actor=actor, route=route, body_hash=digest, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["key"])
+            # RETURNING, not rowcount: psycopg reports -1 for this insert, so no request ever seemed the first.
+            .returning(col(IdempotencyKey.key))
+        )
+        .first()
     )
     row = session.exec(
         select(IdempotencyKey).where(IdempotencyKey.key == key).execution_options(populate_existing=True)
@@ -52,7 +58,7 @@ def claim_key(session: Session, key: str, *, actor: str, route: str, body: Any) 
         raise KeyReused(key)
     if row.status_code is not None and row.response is not None:
         return Claim(key, (row.status_code, json.loads(row.response)), first=False)
-    return Claim(key, None, first=inserted.rowcount == 1)
+    return Claim(key, None, first=inserted is not None)
 
 
 def answer_of(session: Session, key: str) -> tuple[int, Any] | None:
@@ -69,3 +75,10 @@ def keep_answer(session: Session, key: str, status_code: int, response: Any) -> 
         row.status_code = status_code
         row.response = json.dumps(response, default=str)
         session.add(row)
+
+
+def release_key(session: Session, key: str) -> None:
+    """Forget a key whose request failed before it had an answer, so the same form may be sent again."""
+    row = session.get(IdempotencyKey, key)
+    if row is not None and row.status_code is None:
+        session.delete(row)

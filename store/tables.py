@@ -92,6 +92,9 @@ class User(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
     # A disabled account keeps its history but every token and session of it is refused.
     disabled: bool = False
+    # The web app's language (en, id) and IANA time zone this person chose; none: from their browser.
+    locale: str | None = Field(default=None, max_length=8)
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class Channel(SQLModel, table=True):
@@ -441,3 +444,14 @@ class CalendarFeed(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", max_length=64)
     created_at: datetime = _ts(nullable=False, default=utcnow)  # type: ignore[assignment]
     revoked_at: datetime | None = _ts(nullable=True)  # type: ignore[assignment]
+
+
+class PostLiveState(SQLModel, table=True):
+    """The last live state a list read from a post's workflow, and the projection (last_seq, status) it was
+    read at: right until that projection moves (web.state_cache), so a fresh process need not ask again."""
+
+    __tablename__ = "post_live_states"
+    post_id: str = Field(primary_key=True, foreign_key="posts.id", max_length=64)
+    last_seq: int
+    status: str = Field(max_length=32)
+    state: str = Field(sa_column=Column(Text, nullable=False))  # LifecycleState as JSON

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from api.deps import Actor, context
 from api.oidc_client import OidcConfig
-from api.routes_auth import LoginBody, login, logout
+from api.routes_auth import LoginBody, Preferences, login, logout, put_preferences
 from api.routes_posts import decide
 from api.schemas import DecisionCreate
 from api.service import ServiceError
@@ -122,6 +122,11 @@ async def choose_language(request: Request, lang: str = "", next: str = "/") -> 
     response = RedirectResponse(local_path(next), status_code=303)
     if lang in LOCALES:
         response.set_cookie(LOCALE_COOKIE, lang, max_age=YEAR, samesite="lax", path="/")
+        user = await signed_in(request)
+        if user is not None and user.locale and user.locale != lang:
+            # Their account's language would otherwise win over this browser's choice: the link changes it.
+            body = Preferences(locale=lang, time_zone=user.time_zone)
+            await asyncio.to_thread(put_preferences, body, context(request), user)
     return response
 
 

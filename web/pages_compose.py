@@ -20,10 +20,12 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from api.deps import Actor, context
-from api.routes_posts import create, revise, schedule, submit_post
+from api.routes_posts import FIRST_ANSWER_ROUNDS, SUBMIT_WAIT_S, _claim, create, revise, schedule, submit_post
 from api.schemas import PostCreate, RevisionCreate, ScheduleChange
 from api.service import ServiceError
 from domain.status import PostStatus
+from store.engine import transaction
+from store.idempotency import answer_of, keep_answer, release_key
 from store.posts import channel_ids
 from web import services
 from web.i18n import Reader
@@ -172,16 +174,74 @@ async def compose(request: Request, workspace_id: str) -> Response:
         return await _page(
             request, user, workspace_id, form=form, status_code=422, errors=field_errors(reader, err, form)
         )
+    # The form's key, bound as the JSON API binds an Idempotency-Key (actor, route, body): a double submit of
+    # one render makes one post, and the repeat lands where the first went.
+    key = str(data.get("idempotency_key", ""))[:200] or None
+    if key is not None:
+        try:
+            claim = await asyncio.to_thread(
+                _claim, ctx, key, user.id, f"web:compose:{workspace_id}", body.model_dump(mode="json")
+            )
+        except ServiceError:
+            words = reader.gettext(
+                "This form was already sent with other content. Check your posts, then send it again."
+            )
+            return await _page(request, user, workspace_id, form=form, status_code=422, errors={"form": words})
+        if not claim.first or claim.answered is not None:
+            answered = claim.answered or await _first_answer(ctx, key)
+            if answered is None:
+                words = reader.gettext("This form was already sent and is still being saved. Check your posts.")
+                return await _page(request, user, workspace_id, form=form, status_code=409, errors={"form": words})
+            return _created(workspace_id, str(answered[1]["id"]), submitting)
     try:
         created = await create(body, ctx, user)
     except HTTPException as err:
+        await _release(ctx, key)  # refused before any post was made: the form may be sent again
         return error_page(request, reader, err.status_code)
     except ServiceError as err:
-        where = "channels" if err.error in ("unknown_channel", "workspace_required") else "form"
+        before = err.error in ("unknown_channel", "workspace_required")
+        if before:
+            await _release(ctx, key)
+        where = "channels" if before else "form"
         return await _page(request, user, workspace_id, form=form, status_code=err.status, errors={where: err.message})
-    if submitting:
-        return RedirectResponse(post_url(workspace_id, created.id) + "?submitted=1", status_code=303)
-    return RedirectResponse(_revise_url(workspace_id, created.id) + "?saved=1", status_code=303)
+    if key is not None:
+        await asyncio.to_thread(_keep, ctx, key, created.id)
+    return _created(workspace_id, created.id, submitting)
+
+
+def _created(workspace_id: str, post_id: str, submitted: bool) -> Response:
+    if submitted:
+        return RedirectResponse(post_url(workspace_id, post_id) + "?submitted=1", status_code=303)
+    return RedirectResponse(_revise_url(workspace_id, post_id) + "?saved=1", status_code=303)
+
+
+def _keep(ctx: Any, key: str, post_id: str) -> None:
+    with transaction(ctx.engine) as session:
+        keep_answer(session, key, 201, {"id": post_id})
+
+
+async def _release(ctx: Any, key: str | None) -> None:
+    def release(key: str) -> None:
+        with transaction(ctx.engine) as session:
+            release_key(session, key)
+
+    if key is not None:
+        await asyncio.to_thread(release, key)
+
+
+async def _first_answer(ctx: Any, key: str) -> tuple[int, Any] | None:
+    """The first request's answer, once it has one (it may still be under way)."""
+
+    def read() -> tuple[int, Any] | None:
+        with transaction(ctx.engine) as session:
+            return answer_of(session, key)
+
+    for _ in range(FIRST_ANSWER_ROUNDS):
+        answered = await asyncio.to_thread(read)
+        if answered is not None:
+            return answered
+        await asyncio.sleep(SUBMIT_WAIT_S)
+    return None
 
 
 # ---- revise --------------------------------------------------------------------------------------------

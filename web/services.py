@@ -26,7 +26,8 @@ from store.workspaces import channels, get_workspace
 from web import state_cache
 from workflows.lifecycle import PostLifecycle
 
-# How many awaiting posts "Waiting for me" looks at (each needs the workflow's live state).
+# How many awaiting posts "Waiting for me" reads at a time (each needs the workflow's live state); it reads
+# them all, a page at a time.
 WAITING_SCAN = 200
 STATE_QUERIES_IN_FLIGHT = 16
 
@@ -89,12 +90,22 @@ async def waiting_for(ctx: AppContext, user: Actor, workspace_id: str) -> list[t
     member = own_workspace(user, workspace_id)
     if not may(member, "approver"):
         return []
-    awaiting, _ = await asyncio.to_thread(
-        posts_page, ctx, workspace_id, status=PostStatus.AWAITING_APPROVAL, author=None, limit=WAITING_SCAN, after=None
-    )
-    states = await live_states(ctx, awaiting)
-    mine = [(p, states[p.id]) for p in awaiting if may_sign_now(states[p.id], user.id)]
-    return sorted(mine, key=lambda pair: pair[1].publish_at)
+    mine: list[tuple[Post, LifecycleState]] = []
+    cursor: str | None = None
+    while True:  # every awaiting post, a page at a time: the oldest are often the most overdue
+        awaiting, cursor = await asyncio.to_thread(
+            posts_page,
+            ctx,
+            workspace_id,
+            status=PostStatus.AWAITING_APPROVAL,
+            author=None,
+            limit=WAITING_SCAN,
+            after=cursor,
+        )
+        states = await live_states(ctx, awaiting)
+        mine += [(p, states[p.id]) for p in awaiting if may_sign_now(states[p.id], user.id)]
+        if cursor is None:
+            return sorted(mine, key=lambda pair: pair[1].publish_at)
 
 
 def visible_post(ctx: AppContext, user: Actor, workspace_id: str, post_id: str) -> tuple[Post, Member]:

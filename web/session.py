@@ -6,6 +6,7 @@ hx-headers); the field is handed to current_user as that header, so one check gu
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
@@ -13,6 +14,8 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
 from api.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, Actor, context, current_user
+from store.authentication import find_session
+from store.engine import transaction
 from web.i18n import LOCALE_COOKIE, ZONE_COOKIE, Reader, negotiate_locale, valid_zone
 
 CSRF_FIELD = "csrf_token"
@@ -48,10 +51,28 @@ def csrf_token(request: Request) -> str:
     return request.cookies.get(CSRF_COOKIE, "")
 
 
+async def reader_preferences(request: Request) -> None:
+    """A dependency of every page: the signed-in person's own language and time zone, for reader_of."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return
+
+    def load() -> tuple[str | None, str | None]:
+        with transaction(context(request).engine) as session:
+            found = find_session(session, cookie, now=datetime.now(UTC))
+        return (found[0].locale, found[0].time_zone) if found else (None, None)
+
+    request.state.preferences = await asyncio.to_thread(load)
+
+
 def reader_of(request: Request) -> Reader:
-    """The reader's language, and the zone their browser reported at sign-in ("" if none: the workspace's)."""
-    locale = negotiate_locale(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
-    return Reader(locale=locale, zone=valid_zone(request.cookies.get(ZONE_COOKIE)) or "")
+    """The reader's language: theirs (My settings), else this browser's choice (the language links), else
+    Accept-Language; their zone: theirs, else the one their browser reported at sign-in, else "" (then the
+    workspace's)."""
+    locale, zone = getattr(request.state, "preferences", (None, None))
+    chosen = locale or request.cookies.get(LOCALE_COOKIE)
+    locale = negotiate_locale(chosen, request.headers.get("accept-language"))
+    return Reader(locale=locale, zone=valid_zone(zone) or valid_zone(request.cookies.get(ZONE_COOKIE)) or "")
 
 
 def local_path(candidate: str | None, default: str = "/") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -603,6 +604,8 @@ class ComposeView:
     actions: dict[str, bool] = field(default_factory=dict)  # save, submit
     focus: str | None = None  # the field to focus after a replacement
     notice: str = ""
+    # A new post's form sends this back: a double submit of one render makes one post (web.pages_compose).
+    idempotency_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def action_url(self) -> str:

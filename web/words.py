@@ -44,7 +44,7 @@ def status_words(tr: Reader, status: PostStatus) -> str:
         PostStatus.WITHDRAWN: tr.gettext("Withdrawn"),
         PostStatus.SUBMITTING: tr.gettext("Being submitted"),
         PostStatus.EXPIRED: tr.gettext("Expired"),
-        PostStatus.DONE: tr.gettext("Done"),
+        PostStatus.DONE: tr.gettext("Published; follow-up done"),  # "Done" did not say it went out
         PostStatus.UNPUBLISHED: tr.gettext("Unpublished"),
     }
     return words[status]

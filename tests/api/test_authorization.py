@@ -52,6 +52,7 @@ PERSONAL: dict[Route, str] = {
     ("GET", "/me/tokens"): "the caller's own tokens",
     ("POST", "/me/tokens"): "the caller's own tokens",
     ("DELETE", "/me/tokens/{token_id}"): "the caller's own tokens (another's id is 404, test_auth)",
+    ("PUT", "/me/preferences"): "the caller's own language and time zone (test_web_settings)",
     ("POST", "/auth/logout"): "the caller's own session",
     ("POST", "/workspaces"): "any account may create a workspace and becomes its admin",
     ("GET", "/me/invitations"): "the caller's own invitations",

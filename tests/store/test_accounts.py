@@ -84,7 +84,7 @@ def test_the_migration_turns_each_user_into_a_membership_and_back(bare_db: Engin
         assert memberships_of(session, "gus") == {"globex": "auditor"}
         set_membership(session, "ed", "globex", "viewer")  # the new world: one account, two workspaces
     columns = {c["name"] for c in sa.inspect(bare_db).get_columns("users")}
-    assert columns == {"id", "name", "email", "password_hash", "created_at", "disabled"}
+    assert columns == {"id", "name", "email", "password_hash", "created_at", "disabled", "locale", "time_zone"}
 
     alembic(bare_db, "downgrade", "0008")
 

@@ -219,3 +219,22 @@ def test_times_round_trip_in_utc(db: Engine) -> None:
     assert post is not None
     stored = post.publish_at
     assert stored == nine_in_jakarta and stored.hour == 2 and stored.tzinfo == UTC
+
+
+def test_the_first_claim_of_an_idempotency_key_knows_it_is_the_first(db: Engine) -> None:
+    # On PostgreSQL the insert's rowcount was -1, so no request ever seemed the first: every repeat-safe
+    # request waited for an answer that no one was working on.
+    from store.idempotency import claim_key, keep_answer, release_key
+
+    with transaction(db) as session:
+        assert claim_key(session, "k1", actor="ed", route="r", body={"a": 1}).first is True
+    with transaction(db) as session:
+        repeat = claim_key(session, "k1", actor="ed", route="r", body={"a": 1})
+        assert repeat.first is False and repeat.answered is None
+        keep_answer(session, "k1", 201, {"id": "p1"})
+    with transaction(db) as session:
+        assert claim_key(session, "k1", actor="ed", route="r", body={"a": 1}).answered == (201, {"id": "p1"})
+        assert claim_key(session, "k2", actor="ed", route="r", body={"a": 1}).first is True
+        release_key(session, "k2")
+    with transaction(db) as session:
+        assert claim_key(session, "k2", actor="ed", route="r", body={"a": 2}).first is True  # forgotten, free again
