@@ -33,7 +33,7 @@ async def _page(request: Request, user: Actor, *, status_code: int = 200, **extr
     return render(request, "settings.html", reader, status_code=status_code, view=view, chrome=view.chrome)
 
 
-@router.get("/settings")
+@router.get("/account/preferences")
 async def settings_page(request: Request) -> Response:
     user = await signed_in(request)
     if user is None:
@@ -41,7 +41,7 @@ async def settings_page(request: Request) -> Response:
     return await _page(request, user, saved=request.query_params.get("saved") == "1")
 
 
-@router.post("/settings")
+@router.post("/account/preferences")
 async def save_settings(request: Request) -> Response:
     try:
         form, user = await form_actor(request)
@@ -62,4 +62,4 @@ async def save_settings(request: Request) -> Response:
         }
         return await _page(request, user, status_code=422, locale=locale, time_zone=zone, errors=errors)
     await asyncio.to_thread(put_preferences, body, context(request), user)
-    return RedirectResponse("/settings?saved=1", status_code=303)
+    return RedirectResponse("/account/preferences?saved=1", status_code=303)

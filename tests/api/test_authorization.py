@@ -126,6 +126,7 @@ WORKSPACE: dict[Route, Rule] = {
     ("GET", "/workspaces/{workspace_id}/audit"): READERS_OF_AUDIT,
     ("GET", "/workspaces/{workspace_id}/audit/export"): READERS_OF_AUDIT,
     ("GET", "/workspaces/{workspace_id}/audit/verify"): READERS_OF_AUDIT,
+    ("GET", "/workspaces/{workspace_id}/audit/bundle"): READERS_OF_AUDIT,
     ("POST", "/workspaces/{workspace_id}/audit/checkpoints"): ADMIN,
     # notification targets
     ("GET", "/workspaces/{workspace_id}/notification-targets"): ANY_MEMBER,

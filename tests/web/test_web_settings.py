@@ -36,19 +36,19 @@ async def test_my_language_and_zone_follow_me_to_every_browser(api: httpx.AsyncC
     await awaiting(api)
     laptop = await signed_in(api, "pia@example.com", **{"Accept-Language": "en-GB"})
     home = await laptop.get("/")
-    assert "My settings" in home.text and "Tue 3 Dec 2030 09:00 WIB" in home.text  # the browser's zone
+    assert "Preferences" in home.text and "Tue 3 Dec 2030 09:00 WIB" in home.text  # the browser's zone
 
-    page = await laptop.get("/settings")
+    page = await laptop.get("/account/preferences")
     assert (
         page.status_code == 200
         and 'value="Europe/Berlin"' in page.text
         and "From my browser (now English)" in page.text
     )
     r = await laptop.post(
-        "/settings", data={"csrf_token": csrf_of(page.text), "locale": "id", "time_zone": "Europe/Berlin"}
+        "/account/preferences", data={"csrf_token": csrf_of(page.text), "locale": "id", "time_zone": "Europe/Berlin"}
     )
-    assert r.status_code == 303 and r.headers["location"] == "/settings?saved=1"
-    saved = await laptop.get("/settings?saved=1")
+    assert r.status_code == 303 and r.headers["location"] == "/account/preferences?saved=1"
+    saved = await laptop.get("/account/preferences?saved=1")
     assert "Pengaturan Anda sudah disimpan." in saved.text and '<option value="Europe/Berlin" selected>' in saved.text
 
     # Another browser, in English, that reports Jakarta and once chose English: my account wins.
@@ -66,8 +66,8 @@ async def test_my_language_and_zone_follow_me_to_every_browser(api: httpx.AsyncC
     assert "Tue 3 Dec 2030 03:00 CET" in (await laptop.get("/")).text
 
     # Back to my browser's: the cookie, then Accept-Language, and the zone reported at sign-in.
-    page = await laptop.get("/settings")
-    r = await laptop.post("/settings", data={"csrf_token": csrf_of(page.text), "locale": "", "time_zone": ""})
+    page = await laptop.get("/account/preferences")
+    r = await laptop.post("/account/preferences", data={"csrf_token": csrf_of(page.text), "locale": "", "time_zone": ""})
     assert r.status_code == 303
     assert "Tue 3 Dec 2030 09:00 WIB" in (await laptop.get("/")).text
     stranger = await signed_in(api, "pia@example.com", **{"Accept-Language": "id-ID,en;q=0.5"})
@@ -77,16 +77,16 @@ async def test_my_language_and_zone_follow_me_to_every_browser(api: httpx.AsyncC
 async def test_a_language_or_zone_not_in_the_list_is_refused_and_nothing_is_stored(api: httpx.AsyncClient) -> None:
     await people(api)
     pia = await signed_in(api, "pia@example.com", **{"Accept-Language": "en"})
-    page = await pia.get("/settings")
+    page = await pia.get("/account/preferences")
 
     r = await pia.post(
-        "/settings", data={"csrf_token": csrf_of(page.text), "locale": "fr", "time_zone": "Mars/Olympus"}
+        "/account/preferences", data={"csrf_token": csrf_of(page.text), "locale": "fr", "time_zone": "Mars/Olympus"}
     )
 
     assert r.status_code == 422
     assert "Choose a language from the list." in r.text and "Choose a time zone from the list." in r.text
     assert 'aria-describedby="error-time_zone"' in r.text
-    no_csrf = await pia.post("/settings", data={"locale": "id"})
+    no_csrf = await pia.post("/account/preferences", data={"locale": "id"})
     assert no_csrf.status_code == 403
     me = (await api.get("/me", headers=as_user("pia"))).json()
     assert (me["locale"], me["time_zone"]) == (None, None)

@@ -202,8 +202,8 @@ async def test_my_settings_keep_my_language_and_zone(
 ) -> None:
     await newsroom(accounts, "ms")
     page = await person(chromium, accounts, ENGLISH, "mseve", "/")
-    await page.get_by_role("link", name="My settings").click()
-    await expect(page.get_by_role("heading", name="My settings", level=1)).to_be_visible()
+    await page.get_by_role("link", name="Preferences").click()
+    await expect(page.get_by_role("heading", name="Preferences", level=1)).to_be_visible()
     assert await serious_violations(page) == []
     await screenshots(page, "settings-en")
     await page.get_by_role("combobox", name="Language").select_option("id")
