@@ -67,7 +67,9 @@ async def test_my_language_and_zone_follow_me_to_every_browser(api: httpx.AsyncC
 
     # Back to my browser's: the cookie, then Accept-Language, and the zone reported at sign-in.
     page = await laptop.get("/account/preferences")
-    r = await laptop.post("/account/preferences", data={"csrf_token": csrf_of(page.text), "locale": "", "time_zone": ""})
+    r = await laptop.post(
+        "/account/preferences", data={"csrf_token": csrf_of(page.text), "locale": "", "time_zone": ""}
+    )
     assert r.status_code == 303
     assert "Tue 3 Dec 2030 09:00 WIB" in (await laptop.get("/")).text
     stranger = await signed_in(api, "pia@example.com", **{"Accept-Language": "id-ID,en;q=0.5"})
