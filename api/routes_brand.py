@@ -14,7 +14,7 @@ from api.deps import ContextDep, CurrentUser, require_role
 from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
-from brand.engine import SocialRules, StyleError, compile_style
+from brand.engine import SocialRules, Style, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
 from brand.probe import probe_style
 from brand.workspace import check_with
@@ -33,10 +33,19 @@ ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 
 
+class SkippedRulePublic(BaseModel):
+    rule: str
+    file: str
+    reason: str
+
+
 class StylePublic(BaseModel):
     version: str
     names: list[str]
     rules: list[str]
+    skipped: list[SkippedRulePublic] = Field(
+        default=[], description="rules of the style that are not run, each with why (the style still applies)"
+    )
     uploaded_by: str
     created_at: datetime
 
@@ -74,11 +83,12 @@ def _style_summary(row: BrandStyle | None) -> dict[str, Any] | None:
     return {"version": row.version, "names": row.names.split(","), "rule_count": row.rule_count}
 
 
-def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
+def _public(row: BrandStyle, style: Style) -> StylePublic:
     return StylePublic(
         version=row.version,
         names=row.names.split(","),
-        rules=rules,
+        rules=style.rule_ids,
+        skipped=[SkippedRulePublic(rule=rule, file=file, reason=reason) for rule, file, reason in style.skipped],
         uploaded_by=row.uploaded_by,
         created_at=row.created_at,
     )
@@ -155,7 +165,7 @@ async def upload_style(
             before=before,
             after=_style_summary(row),
         )
-    return _public(row, style.rule_ids)
+    return _public(row, style)
 
 
 @router.get("/style", response_model=StylePublic)
@@ -169,7 +179,7 @@ def read_style(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StylePu
         )
     if row is None:
         raise HTTPException(404, "this workspace has no style yet; upload one with PUT .../style")
-    return _public(row, compile_style(style_files(row)).rule_ids)
+    return _public(row, compile_style(style_files(row)))
 
 
 @router.put("/social-rules", response_model=SocialRules, responses=error_responses(403))

@@ -64,6 +64,8 @@ def check_command(
     except StyleError as exc:
         typer.echo(f"error: the style at {style} cannot be used:\n{exc}", err=True)
         raise typer.Exit(2) from None
+    for warning in loaded.skipped_warnings():
+        typer.echo(f"warning: {warning}", err=True)
     results: dict[str, list[Finding]] = {}
     for path in files:
         try:

@@ -60,7 +60,7 @@ def build_check(definition: RuleDefinition, accepted: Sequence[str]) -> Check:
 class Style:
     """Immutable once built; safe to share between threads and reuse for any number of posts."""
 
-    __slots__ = ("_always", "_by_char", "_by_prefix", "_by_word", "accepted", "checks", "names", "rejected", "version")
+    __slots__ = ("_always", "_by_char", "_by_prefix", "_by_word", "accepted", "checks", "names", "rejected", "skipped", "version")
 
     def __init__(
         self,
@@ -70,12 +70,15 @@ class Style:
         checks: Sequence[Check],
         accepted: Sequence[str] = (),
         rejected: Sequence[str] = (),
+        skipped: Sequence[tuple[str, str, str]] = (),
     ) -> None:
         self.names = names
         self.version = version
         self.checks = tuple(checks)
         self.accepted = tuple(accepted)
         self.rejected = tuple(rejected)
+        # Rules that loaded but do not run: (rule id, file, why), shown wherever the style's rules are.
+        self.skipped = tuple(skipped)
         by_word: dict[str, set[int]] = {}
         by_prefix: dict[str, set[int]] = {}
         by_char: dict[str, set[int]] = {}
@@ -96,6 +99,9 @@ class Style:
     @property
     def rule_ids(self) -> list[str]:
         return [check.id for check in self.checks]
+
+    def skipped_warnings(self) -> list[str]:
+        return [f"{file}: rule {rule} is skipped: {reason}" for rule, file, reason in self.skipped]
 
     def rule_details(self, rule_id: str) -> tuple[str, str]:
         """The `link` and `description` of a rule, for reports; empty for rules not in this style."""

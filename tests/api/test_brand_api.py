@@ -70,14 +70,30 @@ async def test_the_lifecycle_blocks_on_the_uploaded_style(api: httpx.AsyncClient
 async def test_bad_styles_are_refused_with_what_to_fix_and_keep_the_old_style(api: httpx.AsyncClient) -> None:
     await setup_workspace(api)
     good = await upload(api, zipped({"Acme/Hype.yml": HYPE}), "application/zip")
-    bad = await upload(api, zipped({"Acme/Spell.yml": "extends: spelling\nmessage: x\n"}), "application/zip")
+    broken = "extends: existence\nmessage: x\ntokens: ['(unclosed']\n"
+    bad = await upload(api, zipped({"Acme/Bad.yml": broken}), "application/zip")
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_style"
-    assert bad.json()["details"][0]["file"].endswith("Spell.yml")
+    assert bad.json()["details"][0]["file"].endswith("Bad.yml")
     assert (await upload(api, b"not a zip", "application/zip")).status_code == 422
     assert (await upload(api, b"x", "image/png")).status_code == 415
     assert (await upload(api, zipped({"Acme/Hype.yml": HYPE}), "application/zip", user="ed")).status_code == 403
     current = (await api.get("/workspaces/acme/style", headers=as_user("ed"))).json()
     assert current["version"] == good.json()["version"]
+
+
+async def test_a_rule_postgate_cannot_run_is_skipped_and_named_not_refusing_the_style(
+    api: httpx.AsyncClient,
+) -> None:
+    await setup_workspace(api)
+    sequence = "extends: sequence\nmessage: x\ntokens: [{tag: NN}]\n"
+    r = await upload(api, zipped({"Acme/Hype.yml": HYPE, "Acme/Grammar.yml": sequence}), "application/zip")
+    assert r.status_code == 200, r.text
+    assert r.json()["rules"] == ["Acme.Hype"]
+    [skipped] = r.json()["skipped"]
+    assert skipped["rule"] == "Acme.Grammar" and skipped["file"] == "Acme/Grammar.yml"
+    assert "rule type 'sequence' is not supported" in skipped["reason"]
+    listed = (await api.get("/workspaces/acme/style", headers=as_user("ed"))).json()
+    assert listed["skipped"] == r.json()["skipped"]
 
 
 async def test_social_rules_apply_to_posts(api: httpx.AsyncClient) -> None:

@@ -83,11 +83,11 @@ def test_standard_input(tmp_path: Path) -> None:
 def test_bad_style_exits_2_with_the_reason(tmp_path: Path) -> None:
     style = tmp_path / "Broken"
     style.mkdir()
-    (style / "Spell.yml").write_text("extends: spelling\nmessage: x\n")
+    (style / "Bad.yml").write_text("extends: existence\nmessage: x\ntokens: ['(unclosed']\n")
     post = _post(tmp_path, "post.txt", "hello")
     result = runner.invoke(brand_app, ["check", post, "--style", str(style)])
     assert result.exit_code == 2
-    assert "Broken/Spell.yml: rule type 'spelling' is not supported" in result.stderr
+    assert "Broken/Bad.yml: invalid regular expression '(unclosed'" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -97,12 +97,8 @@ def test_yaml_document_from_a_file(tmp_path: Path) -> None:
         ("extends: existence\nmessage: x\ntokens: ['(unclosed']\n", "invalid regular expression '(unclosed'"),
         ("extends: existence\nmessage: x\nlevel: fatal\ntokens: [a]\n", "level 'fatal' is not one of"),
         ("extends: existence\nmessage: x\nignorcase: true\ntokens: [a]\n", "unknown key(s) 'ignorcase'"),
-        ("extends: spelling\nmessage: x\n", "rule type 'spelling' is not supported"),
-        ("extends: sequence\nmessage: x\n", "rule type 'sequence' is not supported"),
-        ("extends: metric\nmessage: x\n", "rule type 'metric' is not supported"),
-        ("extends: readability\nmessage: x\n", "rule type 'readability' is not supported"),
-        ("extends: script\nmessage: x\n", "rule type 'script' is not supported"),
         ("extends: magic\nmessage: x\n", "unknown rule type 'magic'"),
+        ("extends: existence\nmessage: x\nscope: headline\ntokens: [a]\n", "'headline' is not a valid scope"),
         ("extends: occurrence\nmessage: x\ntoken: a\n", "needs 'max' or 'min'"),
         ("extends: substitution\nmessage: x\nswap: [a, b]\n", "'swap' must be a mapping"),
         ("extends: existence\nmessage: x\ntokens: ['(?U)a+']\n", "ungreedy flag (?U)"),
@@ -121,7 +117,7 @@ def test_bad_rule_files_name_the_file_and_what_to_fix(body: str, expected: str) 
 
 def test_every_problem_of_a_style_is_reported_at_once() -> None:
     files = {
-        "Test/One.yml": b"extends: spelling\nmessage: x\n",
+        "Test/One.yml": b"extends: magic\nmessage: x\n",
         "Test/Two.yml": b"extends: existence\nmessage: x\ntokens: ['[a-']\n",
         "Test/Fine.yml": b"extends: existence\nmessage: x\ntokens: [a]\n",
     }
