@@ -2,10 +2,11 @@
 
 `replace` suggests its params (substitution and capitalization fill them in); `remove` suggests deleting the
 match; `edit` rewrites it: `regex PATTERN REPL` (Go `$1` syntax), `trim_right CHARS`, `trim_left CHARS`,
-`trim CHARS`, `truncate DELIMITER`, `split DELIMITER INDEX`; `convert simple` suggests the match in lower case
-with its words split apart (camel case and punctuation become single spaces: "JavaScript" -> "java script"),
-as Vale's `strcase.Simple`; `convert` with another param suggests the match unchanged, as Vale does. `suggest` needs spelling dictionaries or
-Tengo scripts, so it yields no replacement (the action is still reported).
+`trim CHARS`, `truncate DELIMITER`, `split DELIMITER INDEX`; `convert simple` suggests the match in lower
+case with its words split apart (camel case and punctuation become single spaces: "JavaScript" -> "java
+script"), as Vale's `strcase.Simple`; `convert` with another param suggests the match unchanged, as Vale
+does. `suggest` needs spelling dictionaries or Tengo scripts, so it yields no replacement (the action is
+still reported).
 """
 
 from __future__ import annotations

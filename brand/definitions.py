@@ -34,7 +34,17 @@ CHECK_KEYS = {
 ACTION_NAMES = {"replace", "remove", "edit", "suggest", "convert"}
 # Scopes Vale 3 accepts (its `allowedScopes`); each may be negated (`~code`) or combined (`heading & ~heading.h1`).
 VALE_SCOPES = {
-    "text", "heading", "table", "list", "paragraph", "sentence", "alt", "title", "blockquote", "summary", "raw",
+    "text",
+    "heading",
+    "table",
+    "list",
+    "paragraph",
+    "sentence",
+    "alt",
+    "title",
+    "blockquote",
+    "summary",
+    "raw",
     "figure",
 }
 # Vale 3 refuses these inline scopes ("no longer supported; use 'raw' instead"): skipped, not refused here.
@@ -244,7 +254,7 @@ def _scope(reader: _Reader) -> tuple[str, ...]:
         for part in entry.split("&"):
             name = part.strip().lstrip("~").split(".")[0]
             if name in DROPPED_SCOPES:
-                raise SkippedRule(f"scope '{name}' is no longer supported by Vale 3 (use 'raw'), so the rule never runs")
+                raise SkippedRule(f"scope '{name}' is no longer supported by Vale 3 (use 'raw'); the rule never runs")
             if name not in VALE_SCOPES:
                 reader.problem(f"'{name}' is not a valid scope; use one of {', '.join(sorted(VALE_SCOPES))}")
     return scope

@@ -39,11 +39,13 @@ class ValeYamlLoader(yaml.SafeLoader):
     """YAML as Vale (Go's yaml.v2, a libyaml port) reads it: a double-quoted scalar may also escape a single
     quote (`"you\\'re"`, as Vale's Joblint style writes) and a slash, which PyYAML alone refuses."""
 
-    ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'", "/": "/"}
+    ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'", "/": "/"}  # type: ignore[misc]
 
 
 def read_yaml(text: str) -> object:
-    return yaml.load(text, Loader=ValeYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=ValeYamlLoader)  # a SafeLoader subclass
+
+
 _cache_lock = threading.Lock()
 
 
@@ -187,9 +189,7 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     if rejected:
         checks.append(avoid_check(rejected))
     names = tuple(sorted({path.split("/")[0] for path in canonical if not path.startswith("config/")}))
-    return Style(
-        names=names, version=version, checks=checks, accepted=accepted, rejected=rejected, skipped=skipped
-    )
+    return Style(names=names, version=version, checks=checks, accepted=accepted, rejected=rejected, skipped=skipped)
 
 
 def rule_patterns(definition: RuleDefinition) -> list[str]:

@@ -35,7 +35,8 @@ from brand.definitions import (
 )
 from brand.document import Document
 from brand.findings import Finding, FindingLevel
-from brand.triggers import KEY_LENGTH
+from brand.patterns import has_unspaced
+from brand.triggers import KEY_LENGTH, text_words
 
 
 def build_check(definition: RuleDefinition, accepted: Sequence[str]) -> Check:
@@ -60,7 +61,18 @@ def build_check(definition: RuleDefinition, accepted: Sequence[str]) -> Check:
 class Style:
     """Immutable once built; safe to share between threads and reuse for any number of posts."""
 
-    __slots__ = ("_always", "_by_char", "_by_prefix", "_by_word", "accepted", "checks", "names", "rejected", "skipped", "version")
+    __slots__ = (
+        "_always",
+        "_by_char",
+        "_by_prefix",
+        "_by_word",
+        "accepted",
+        "checks",
+        "names",
+        "rejected",
+        "skipped",
+        "version",
+    )
 
     def __init__(
         self,
@@ -118,6 +130,10 @@ class Style:
         selected = set(self._always)
         text = doc.text
         words = doc.words()
+        if doc.markdown:
+            # A rule scoped `raw` reads the markup too: select on the words and characters of both.
+            words = words | set(text_words(doc.source, doc.unspaced or has_unspaced(doc.source)))
+            text = f"{text}\n{doc.source}"
         by_word, by_prefix = self._by_word, self._by_prefix
         for word in by_word.keys() & words:
             selected |= by_word[word]
@@ -136,7 +152,12 @@ class Style:
                 continue
             try:
                 with rule_budget():
-                    results = check.run(doc)
+                    # The blocks of the rule's scope (`Document.scoped`); None: the whole post.
+                    views = doc.scoped(check.definition.scope)
+                    if views is None:
+                        results = check.run(doc)
+                    else:
+                        results = [finding for view in views for finding in check.run(view)]
             except TimeoutError:
                 found.append(timed_out(doc, check.id))
                 continue

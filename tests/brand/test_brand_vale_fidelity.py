@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from brand_helpers import QUIET, findings_of, lint, matches, rule_style
 from typer.testing import CliRunner
 
 from brand.cli import brand_app
-from brand.engine import compile_style
-from brand_helpers import findings_of, lint, matches
+from brand.engine import check, compile_style
 
 runner = CliRunner()
 
@@ -73,3 +73,96 @@ def test_the_cli_warns_about_skipped_rules_and_still_checks(tmp_path: Path) -> N
         result.stderr
     )
     assert ":1:6:Acme.Hype:" in result.stdout
+
+
+# 2. Scopes as Vale applies them; Markdown structure ---------------------------------------------------------
+
+DOC = """# getting started with acme
+
+Install the the tool. Use `the the` in code, or run:
+
+```sh
+acme install --the the
+```
+
+## why acme
+
+- the the list item
+- see [Acme Cloud](https://example.com/the/the) docs
+
+![the the photo](img/the-the.png)
+"""
+REPEAT = "extends: repetition\nmessage: \"'%s' is repeated!\"\nalpha: true\ntokens: ['[^\\s]+']\n"
+TITLE = "extends: capitalization\nmessage: \"'%s' should be in title case.\"\nmatch: $title\n"
+
+
+def md(body: str, text: str = DOC) -> list[tuple[int, int, str]]:
+    return [(f.line, f.column, f.match) for f in check(text, rule_style(body), QUIET, markdown=True)]
+
+
+def test_heading_scoped_rules_never_fire_on_the_lines_of_a_post() -> None:
+    for scope in ("heading", "heading.h1", "title", "list", "alt", "table.cell"):
+        rule = TITLE + f"scope: {scope}\n"
+        assert lint(rule, "lower case line one\nanother lower line") == [], scope
+
+
+def test_heading_scopes_select_markdown_headings_by_level() -> None:
+    assert md(TITLE + "scope: heading\n") == [(1, 3, "getting started with acme"), (9, 4, "why acme")]
+    assert md(TITLE + "scope: heading.h2\n") == [(9, 4, "why acme")]
+    assert md(TITLE + "scope: heading & ~heading.h1\n") == [(9, 4, "why acme")]
+    assert md(TITLE + "scope: [heading.h1, heading.h2]\n") == [(1, 3, "getting started with acme"), (9, 4, "why acme")]
+
+
+def test_negated_scope_keeps_every_block_but_the_named_one() -> None:
+    acme = "extends: existence\nmessage: \"'%s'\"\ntokens: [acme]\n"
+    assert md(acme) == [(1, 24, "acme"), (9, 8, "acme")]  # code block and link address are not prose
+    assert md(acme + "scope: ~heading\n") == []
+    assert md(acme + "scope: heading.h1\n") == [(1, 24, "acme")]
+
+
+def test_markdown_code_is_skipped_and_link_syntax_does_not_split_text() -> None:
+    assert md(REPEAT) == [(3, 9, "the the"), (11, 3, "the the")]  # alt text is only in scope `alt`
+    assert md(REPEAT + "scope: list\n") == [(11, 3, "the the")]
+    assert md(REPEAT + "scope: alt\n") == [(14, 3, "the the")]
+    brand = (
+        "extends: substitution\nmessage: \"Use '%s' instead of '%s'.\"\nignorecase: true\n"
+        "swap:\n  acme cloud: Acme Cloud\n"
+    )
+    linked = "Try [acme cloud](https://example.com/acme-cloud) or [acme cloud][ref].\n\n[ref]: https://acme.cloud\n"
+    assert md(brand, linked) == [(1, 6, "acme cloud"), (1, 54, "acme cloud")]
+    assert md(brand, "**acme** cloud") == [(1, 3, "acme cloud")]  # emphasis markers are not text
+    acme = "extends: existence\nmessage: \"'%s'\"\ntokens: [acme]\n"
+    assert md(acme, "Run `acme` now.\n") == []
+    assert md(acme + "scope: raw\n", "Run `acme` now.\n") == [(1, 6, "acme")]  # raw: the markup as written
+
+
+def test_sentence_and_paragraph_scopes_bound_every_check() -> None:
+    span = "extends: existence\nmessage: \"'%s'\"\nignorecase: true\nraw: ['foo\\W+bar']\n"
+    text = "We ship foo. Bar is next."
+    assert matches(lint(span, text)) == ["foo. Bar"]
+    assert lint(span + "scope: sentence\n", text) == []
+    swap = "extends: substitution\nmessage: \"'%s'\"\nignorecase: true\nswap:\n  'foo\\W+bar': foobar\n"
+    assert matches(lint(swap, text)) == ["foo. Bar"]
+    assert lint(swap + "scope: sentence\n", text) == []
+    commas = "extends: occurrence\nmessage: '%s commas'\nscope: paragraph\nmax: 1\ntoken: ','\n"
+    found = lint(commas, "a, b\n\nc, d, e")
+    assert [(f.line, f.message) for f in found] == [(3, "2 commas")]
+
+
+def test_cli_reads_a_markdown_file_as_markdown(tmp_path: Path) -> None:
+    style = tmp_path / "Acme"
+    style.mkdir()
+    (style / "Titles.yml").write_text(TITLE + "scope: heading\nlevel: error\n")
+    (style / "Repeat.yml").write_text(REPEAT)
+    (tmp_path / "doc.md").write_text(DOC)
+    (tmp_path / "doc.txt").write_text("getting started with acme\n")
+    result = runner.invoke(brand_app, ["check", str(tmp_path / "doc.md"), "--style", str(style)])
+    lines = sorted(line.split(":", 1)[1] for line in result.stdout.splitlines())
+    assert lines == [
+        "11:3:Acme.Repeat:'the' is repeated!",
+        "1:3:Acme.Titles:'getting started with acme' should be in title case.",
+        "3:9:Acme.Repeat:'the' is repeated!",
+        "9:4:Acme.Titles:'why acme' should be in title case.",
+    ]
+    plain = runner.invoke(brand_app, ["check", str(tmp_path / "doc.txt"), "--style", str(style)])
+    assert plain.exit_code == 0 and plain.stdout == ""
