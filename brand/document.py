@@ -74,6 +74,11 @@ def _plain_kinds(scope: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(kind for kind in _PLAIN_KINDS if scope_matches(wanted, kind))
 
 
+def whole_post(scope: tuple[str, ...]) -> bool:
+    """Whether a rule of `scope` runs on the whole of a post and nothing else (`scope: text`, the default)."""
+    return _plain_kinds(scope) == (("text", "txt"),)
+
+
 class Document:
     __slots__ = (
         "_base",
@@ -96,7 +101,7 @@ class Document:
         "unspaced",
     )
 
-    def __init__(self, text: str, *, markdown: bool = False) -> None:
+    def __init__(self, text: str, *, markdown: bool = False, unspaced: bool | None = None) -> None:
         """`text` as a post (plain text), or with `markdown` a Markdown document: rules then see its prose
         (`brand.markdown`) and findings point into the text as written."""
         self.source = text
@@ -111,7 +116,7 @@ class Document:
         self._views: dict[tuple[int, int], Document] = {}
         self.text = text
         # Whether the text has characters of scripts written without spaces (see `patterns.WORD_BOUNDARY`).
-        self.unspaced = has_unspaced(text)
+        self.unspaced = has_unspaced(text) if unspaced is None else unspaced
         self._entities: list[Entity] | None = None
         self._masks: list[tuple[int, int]] | None = None
         self._units: dict[tuple[str, ...], list[tuple[int, int]]] = {}
@@ -240,7 +245,8 @@ class Document:
         key = (start, end)
         view = self._views.get(key)
         if view is None:
-            view = Document(self.text[start:end])
+            text = self.text[start:end]
+            view = Document(text, unspaced=self.unspaced and has_unspaced(text))
             view._parent = self
             view._base = start
             self._views[key] = view

@@ -33,7 +33,7 @@ from brand.definitions import (
     RuleDefinition,
     SubstitutionDefinition,
 )
-from brand.document import Document
+from brand.document import Document, whole_post
 from brand.findings import Finding, FindingLevel
 from brand.patterns import has_unspaced
 from brand.triggers import KEY_LENGTH, text_words
@@ -66,6 +66,7 @@ class Style:
         "_by_char",
         "_by_prefix",
         "_by_word",
+        "_scoped",
         "accepted",
         "checks",
         "names",
@@ -104,6 +105,10 @@ class Style:
                 for key in keys:
                     index.setdefault(key, set()).add(position)
         self._always = frozenset(always)
+        # Rules that run on blocks of a post other than the whole of it (`scope` other than `text`).
+        self._scoped = frozenset(
+            position for position, check in enumerate(self.checks) if not whole_post(check.definition.scope)
+        )
         self._by_word = {key: frozenset(positions) for key, positions in by_word.items()}
         self._by_prefix = {key: frozenset(positions) for key, positions in by_prefix.items()}
         self._by_char = {key: frozenset(positions) for key, positions in by_char.items()}
@@ -145,6 +150,7 @@ class Style:
                 selected |= positions
         found: list[Finding] = []
         skipped: list[str] = []
+        markdown, scoped = doc.markdown, self._scoped
         for position in sorted(selected):
             check = self.checks[position]
             if check_spent():
@@ -153,7 +159,7 @@ class Style:
             try:
                 with rule_budget():
                     # The blocks of the rule's scope (`Document.scoped`); None: the whole post.
-                    views = doc.scoped(check.definition.scope)
+                    views = doc.scoped(check.definition.scope) if markdown or position in scoped else None
                     if views is None:
                         results = check.run(doc)
                     else:
