@@ -72,7 +72,10 @@ class CapitalizationCheck(Check):
         definition = self.definition
         assert isinstance(definition, CapitalizationDefinition)
         found: list[Finding] = []
-        for start, end in doc.units(definition.scope):
+        for whole, end in doc.units(definition.scope):
+            # As Vale: a `prefix` at the start is left as it is; the message's first `%s` is the whole unit,
+            # the second the expected text (the unit rewritten, or the pattern of a `match` pattern).
+            start = whole
             if self.prefix is not None:
                 lead = self.prefix.match(doc.text, start, end)
                 if lead is not None:
@@ -80,13 +83,16 @@ class CapitalizationCheck(Check):
             unit = doc.text[start:end]
             if not unit.strip() or self._plainly_right(unit):
                 continue
-            message = format_message(definition.message, unit)
             if self.pattern is not None:
-                found.append(doc.finding(self.id, self.level, message, start, end, action=self.fix.action))
+                message = format_message(definition.message, doc.text[whole:end], definition.match)
+                found.append(doc.finding(self.id, self.level, message, whole, end, action=self.fix.action))
                 continue
-            suggestion = self._suggestion(doc, start, end)
-            if suggestion is None:
+            rewritten = self._suggestion(doc, start, end)
+            if rewritten is None:
                 continue
+            suggestion = doc.text[whole:start] + rewritten
+            message = format_message(definition.message, doc.text[whole:end], suggestion)
+            start = whole
             action = self.fix.action
             if self.fix.name == "replace" and not self.fix.params:
                 action = Action.model_construct(name=action.name, params=[suggestion])

@@ -37,7 +37,7 @@ def test_yaml_escaped_single_quote_reads_as_vale_reads_it() -> None:
     )
     style = compile_style({"Joblint/Bro.yml": rule.encode()})
     assert style.rule_details("Joblint.Bro")[1].startswith("The use of '%s' indicates that you're only")
-    assert matches(findings_of(style, "A real brogrammer.")) == ["brogrammer"]
+    assert [(f.rule, f.match) for f in findings_of(style, "A real brogrammer.")] == [("Joblint.Bro", "brogrammer")]
 
 
 def _skipping_style() -> dict[str, bytes]:
@@ -166,3 +166,70 @@ def test_cli_reads_a_markdown_file_as_markdown(tmp_path: Path) -> None:
     ]
     plain = runner.invoke(brand_app, ["check", str(tmp_path / "doc.txt"), "--style", str(style)])
     assert plain.exit_code == 0 and plain.stdout == ""
+
+
+# 3. Messages and positions as Vale gives them ---------------------------------------------------------------
+
+SWAP = "extends: substitution\nmessage: \"Use '%s' instead of '%s'.\"\nignorecase: true\nswap:\n"
+
+
+def test_substitution_quotes_as_vale_replace_does() -> None:
+    # With `action: replace` (no params) the suggestions are quoted and the message's quotes around the first
+    # %s are dropped: nothing quoted twice, three options with Vale's serial comma.
+    replace = SWAP + "  utilize: use\n  leverage: use|apply|employ\naction:\n  name: replace\n"
+    found = lint(replace, "We utilize and leverage it.")
+    assert [f.message for f in found] == [
+        "Use 'use' instead of 'utilize'.",
+        "Use 'use', 'apply', or 'employ' instead of 'leverage'.",
+    ]
+    assert found[1].action.params == ["use", "apply", "employ"] and found[1].replacement == "use"
+    # Without the action Vale shows the value as written, "a|b" included.
+    plain = SWAP + "  leverage: use|apply\n"
+    assert [f.message for f in lint(plain, "Leverage it.")] == ["Use 'use|apply' instead of 'Leverage'."]
+
+
+def test_swap_keys_with_lookarounds_find_their_own_suggestion() -> None:
+    # The longer key wins where its lookahead holds; elsewhere the plain one applies (Vale: one group per key).
+    rule = SWAP + "  'e-mail(?= address)': email address\n  'e-mail': message\n  '(?<=an )email': message\n"
+    found = lint(rule, "Send the e-mail address by e-mail, or an email.")
+    assert [(f.column, f.message) for f in found] == [
+        (10, "Use 'email address' instead of 'e-mail'."),
+        (28, "Use 'message' instead of 'e-mail'."),
+        (42, "Use 'message' instead of 'email'."),
+    ]
+
+
+def test_a_pattern_starting_with_a_space_or_line_start_is_reported_at_the_word() -> None:
+    rule = "extends: existence\nmessage: \"Avoid '%s'.\"\nnonword: true\ntokens: ['(?:^|\\s)(?:basically)']\n"
+    found = lint(rule, "First line\nbasically true")
+    assert [(f.line, f.column, f.match, f.message) for f in found] == [(2, 1, "basically", "Avoid 'basically'.")]
+    swap = (
+        "extends: substitution\nmessage: \"Use '%s' instead of '%s'.\"\nnonword: true\n"
+        "swap:\n  '(?:^|\\s)utilise': utilize\n"
+    )
+    found = lint(swap, "Line one\nutilise it")
+    assert [(f.line, f.column, f.message) for f in found] == [(2, 1, "Use 'utilize' instead of 'utilise'.")]
+
+
+def test_repetition_does_not_match_across_a_line_break() -> None:
+    assert lint(REPEAT, "Buy the\nthe best coffee") == []
+    assert matches(lint(REPEAT, "Buy the the best coffee")) == ["the the"]
+
+
+def test_occurrence_is_reported_at_its_first_match_with_the_count() -> None:
+    rule = "extends: occurrence\nmessage: 'More than 2 commas (%s).'\nscope: sentence\nmax: 2\ntoken: ','\n"
+    found = lint(rule, "Fine, ok.\nA, b, c, d.")
+    assert [(f.line, f.column, f.match, f.message) for f in found] == [(2, 2, ",", "More than 2 commas (3).")]
+
+
+def test_capitalization_messages_take_the_text_and_the_expected_text() -> None:
+    rule = "extends: capitalization\nmessage: \"'%s' should be '%s'.\"\nscope: sentence\nmatch: $title\n"
+    found = lint(rule, "the best coffee in town")
+    assert [f.message for f in found] == ["'the best coffee in town' should be 'The Best Coffee in Town'."]
+    pattern = "extends: capitalization\nmessage: \"'%s' does not match %s.\"\nscope: sentence\nmatch: '^[A-Z]'\n"
+    assert [f.message for f in lint(pattern, "lower start")] == ["'lower start' does not match ^[A-Z]."]
+    # A prefix is left as written and stays in the unit reported and in the message.
+    prefixed = rule.replace("scope: sentence", "scope: text") + "prefix: '^\\d+\\. '\n"
+    found = lint(prefixed, "1. the best coffee")
+    assert [(f.column, f.replacement) for f in found] == [(1, "1. The Best Coffee")]
+    assert found[0].message == "'1. the best coffee' should be '1. The Best Coffee'."
