@@ -169,9 +169,13 @@ class ExistenceCheck(Check):
         else:
             scan = self.pattern.pick(doc.unspaced)
         found: list[Finding] = []
-        for match in scan.finditer(doc.text):
-            start, end = trimmed(doc.text, *match.span())
-            observed = doc.text[start:end]
+        text = doc.text
+        for match in scan.finditer(text):
+            start, end = match.span()
+            observed = match.group(0)
+            if observed[:1].isspace() or observed[-1:].isspace():
+                start, end = trimmed(text, start, end)
+                observed = text[start:end]
             if start == end or doc.masked(start, end) or self._excused(self.exceptions, doc, observed):
                 continue
             message = format_message(self.definition.message, observed)
@@ -281,9 +285,9 @@ class OccurrenceCheck(Check):
         assert isinstance(definition, OccurrenceDefinition)
         found: list[Finding] = []
         for start, end in doc.units(definition.scope):
-            spans = [found.span() for found in self.pattern.finditer(doc.text, start, end)]
-            count = len(spans)
+            count = len(self.pattern.findall(doc.text, start, end))
             if (definition.max and count > definition.max) or (definition.min and count < definition.min):
+                spans = [found.span() for found in self.pattern.finditer(doc.text, start, end)]
                 # As Vale: reported at the first match that is not blank (at the unit's start when none).
                 at = next(((a, b) for a, b in spans if doc.text[a:b].strip()), None if spans else (start, start))
                 if at is None:

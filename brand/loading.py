@@ -23,7 +23,7 @@ from brand.checks import Check
 from brand.definitions import RuleDefinition, SkippedRule, StyleError, parse_rule
 from brand.patterns import PatternError, compile_pattern
 from brand.style import Style, build_check
-from brand.vocabulary import TermsCheck, avoid_check, parse_terms
+from brand.vocabulary import TermsCheck, avoid_check, is_phrase, parse_terms
 
 CACHE_SIZE = 64
 MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
@@ -184,7 +184,7 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
             problems.append((definition.file, str(exc)))
     if problems:
         raise StyleError(problems)
-    if accepted and [term for term in accepted if not term.startswith("(?i)")]:
+    if any(is_phrase(term) for term in accepted):
         checks.append(TermsCheck(accepted))
     if rejected:
         checks.append(avoid_check(rejected))

@@ -162,6 +162,8 @@ class Style:
                     views = doc.scoped(check.definition.scope) if markdown or position in scoped else None
                     if views is None:
                         results = check.run(doc)
+                    elif len(views) == 1:
+                        results = check.run(views[0])
                     else:
                         results = [finding for view in views for finding in check.run(view)]
             except TimeoutError:

@@ -233,3 +233,15 @@ def test_capitalization_messages_take_the_text_and_the_expected_text() -> None:
     found = lint(prefixed, "1. the best coffee")
     assert [(f.column, f.replacement) for f in found] == [(1, "1. The Best Coffee")]
     assert found[0].message == "'1. the best coffee' should be '1. The Best Coffee'."
+
+
+def test_vocabulary_terms_as_vale_builds_them() -> None:
+    nothing = "extends: existence\nmessage: x\ntokens: [zzzz]\n"
+    # Multi-word terms keep their exact spelling; "Acme Cloud" as written passes.
+    found = lint(nothing, "We use acme cloud and Acme Cloud.", accept="Acme Cloud\n")
+    assert [(f.rule, f.match, f.message) for f in found] == [
+        ("Vale.Terms", "acme cloud", "Use 'Acme Cloud' instead of 'acme cloud'.")
+    ]
+    # Terms equal ignoring case conflict: Vale keys them by their lower-case form, so the last listed wins.
+    found = lint(nothing, "the GitHub and Github", accept="GitHub\nGithub\n")
+    assert [(f.match, f.replacement) for f in found] == [("GitHub", "Github")]
