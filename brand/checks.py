@@ -178,8 +178,10 @@ class ExistenceCheck(Check):
                 observed = text[start:end]
             if start == end or doc.masked(start, end) or self._excused(self.exceptions, doc, observed):
                 continue
-            message = format_message(self.definition.message, observed)
             replacement = self.fix.replacement(observed)
+            # As Vale's makeAlert: with an action, a second `%s` is the fix.
+            fix = replacement if replacement is not None else observed
+            message = format_message(self.definition.message, observed, fix)
             found.append(
                 doc.finding(self.id, self.level, message, start, end, replacement=replacement, action=self.fix.action)
             )
@@ -360,8 +362,9 @@ class RepetitionCheck(Check):
 
 
 class ConsistencyCheck(Check):
-    """For each `either` pair, the form used first in the post wins: every occurrence of the other form is
-    flagged, with `%s` the flagged text and the winning form as the replacement."""
+    """For each `either` pair, as Vale (check/consistency.go): once both forms have occurred in the document
+    (in this block or an earlier one), a block holding a form gets one finding, at its last match, with `%s`
+    that text; the replacement is the form seen first in the document when the flagged text is the other."""
 
     __slots__ = ("pairs",)
 
@@ -377,23 +380,27 @@ class ConsistencyCheck(Check):
 
     def run(self, doc: Document) -> list[Finding]:
         found: list[Finding] = []
-        for pattern in self.pairs:
+        # The forms seen so far in the whole document, by pair: [first side seen, its text, sides seen].
+        seen: dict[int, list[object]] = doc.memo(self.id)
+        for index, pattern in enumerate(self.pairs):
             scan = pattern.pick(doc.unspaced).finditer(doc.text)
             matches = [match for match in scan if match.end() > match.start() and not doc.masked(*match.span())]
-            sides = {"a" if match.start("a") >= 0 else "b" for match in matches}
+            if not matches:
+                continue
+            state = seen.setdefault(index, ["a" if matches[0].start("a") >= 0 else "b", matches[0].group(0), set()])
+            sides = state[2]
+            assert isinstance(sides, set)
+            sides.update("a" if match.start("a") >= 0 else "b" for match in matches)
             if len(sides) < 2:
                 continue
-            winner = "a" if matches[0].start("a") >= 0 else "b"
-            for match in matches:
-                if match.start(winner) < 0:
-                    message = format_message(self.definition.message, match.group(0))
-                    start, end = match.span()
-                    replacement = matches[0].group(0)
-                    found.append(
-                        doc.finding(
-                            self.id, self.level, message, start, end, replacement=replacement, action=self.fix.action
-                        )
-                    )
+            last = matches[-1]
+            first_side, first_text = state[0], state[1]
+            assert isinstance(first_side, str) and isinstance(first_text, str)
+            replacement = None if last.start(first_side) >= 0 else first_text
+            message = format_message(self.definition.message, last.group(0))
+            found.append(
+                doc.finding(self.id, self.level, message, *last.span(), replacement=replacement, action=self.fix.action)
+            )
         return found
 
 

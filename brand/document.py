@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from functools import lru_cache
+from typing import Any
 
 import regex
 
@@ -86,6 +87,7 @@ class Document:
         "_entities",
         "_line_starts",
         "_masks",
+        "_memo",
         "_origin",
         "_paragraphs",
         "_parent",
@@ -110,6 +112,7 @@ class Document:
         self._blocks: list[Block] | None = None
         if markdown:
             text, self._origin, self._blocks = markdown_prose(text)
+        self._memo: dict[str, Any] | None = None
         self._parent: Document | None = None
         self._base = 0
         self._scoped: dict[tuple[str, ...], list[Document] | None] = {}
@@ -239,6 +242,15 @@ class Document:
         if scope_matches(wanted, ("raw", "md")):
             views.append(Document(self.source))
         return views
+
+    def memo(self, key: str) -> Any:
+        """A dict kept for the whole document (shared by its blocks), for checks whose state spans blocks."""
+        root = self
+        while root._parent is not None:
+            root = root._parent
+        if root._memo is None:
+            root._memo = {}
+        return root._memo.setdefault(key, {})
 
     def view(self, start: int, end: int) -> Document:
         """The text [start, end) as a document of its own; its findings are this document's."""

@@ -245,3 +245,19 @@ def test_vocabulary_terms_as_vale_builds_them() -> None:
     # Terms equal ignoring case conflict: Vale keys them by their lower-case form, so the last listed wins.
     found = lint(nothing, "the GitHub and Github", accept="GitHub\nGithub\n")
     assert [(f.match, f.replacement) for f in found] == [("GitHub", "Github")]
+
+
+def test_consistency_reports_once_per_block_at_the_last_match_once_both_forms_occurred() -> None:
+    rule = "extends: consistency\nmessage: \"Inconsistent spelling of '%s'.\"\neither: {advisor: adviser}\n"
+    found = lint(rule, "An adviser, an advisor and an adviser.")
+    assert [(f.column, f.match, f.replacement) for f in found] == [(31, "adviser", None)]
+    found = lint(rule + "scope: paragraph\n", "One advisor.\n\nAn adviser and an adviser.")
+    assert [(f.line, f.column, f.match, f.replacement) for f in found] == [(3, 19, "adviser", "advisor")]
+
+
+def test_existence_message_second_placeholder_is_the_fix() -> None:
+    rule = (
+        "extends: existence\nmessage: \"Use '%s' as '%s'.\"\nnonword: true\ntokens: ['SignIn']\n"
+        "action:\n  name: convert\n  params: [simple]\n"
+    )
+    assert [f.message for f in lint(rule, "Press SignIn.")] == ["Use 'SignIn' as 'sign in'."]
