@@ -11,7 +11,8 @@ capitals ("API", "UMKM", "I"), capitalised inside ("iPhone", "GitHub"), or in a 
   conjunctions and prepositions of three letters or fewer; Chicago: articles, coordinating conjunctions
   and all prepositions), which are lower case unless first or last.
 - `$sentence` and `$title` pass when at least `threshold` (default 0.8) of the words are right, as in Vale;
-  `$lower` and `$upper` need every word right.
+  `$lower` and `$upper` need every word right, and so does the first word of `$sentence` (Vale fails the
+  unit at once when it is wrong).
 
 The suggested replacement (action `replace`) is the unit rewritten in the expected case.
 """
@@ -138,6 +139,9 @@ class CapitalizationCheck(Check):
             gap = unit[words[index - 1][0].end() : found.start()] if index else ""
             expected = word if exception else self._expected(word, index, len(words), gap)
             right += expected == word
+            if index == 0 and expected != word and definition.match == "$sentence":
+                # As Vale's `sentence`: a wrong first word fails the unit whatever the threshold.
+                right = -len(words)
             pieces += [unit[cursor : found.start()], expected]
             cursor = found.end()
         pieces.append(unit[cursor:])

@@ -261,3 +261,17 @@ def test_existence_message_second_placeholder_is_the_fix() -> None:
         "action:\n  name: convert\n  params: [simple]\n"
     )
     assert [f.message for f in lint(rule, "Press SignIn.")] == ["Use 'SignIn' as 'sign in'."]
+
+
+def test_sentence_case_fails_on_a_wrong_first_word_whatever_the_threshold() -> None:
+    rule = "extends: capitalization\nmessage: \"'%s' should be '%s'.\"\nscope: sentence\nmatch: $sentence\n"
+    # Six of seven words are right (above the 0.8 threshold), but Vale fails a lower-case first word.
+    found = lint(rule, "the cat sat on the mat today")
+    assert [f.replacement for f in found] == ["The cat sat on the mat today"]
+    # Indicators: a word after one starts a new clause and may be capitalized.
+    indicated = rule + "indicators: [':']\n"
+    assert lint(indicated, "Note: This is fine") == []
+    assert [f.replacement for f in lint(rule + "threshold: 1\n", "Note: This is fine")] == ["Note: this is fine"]
+    # Exceptions keep their case anywhere in the unit.
+    excepted = rule + "exceptions: [Acme Cloud]\n"
+    assert lint(excepted, "We love Acme Cloud") == []
