@@ -228,8 +228,9 @@ class SubstitutionCheck(Check):
             return []
         text = doc.text
         for match in scan.finditer(text):
-            found_start, found_end = match.span()
-            start, end = trimmed(text, found_start, found_end)
+            start, end = found_start, found_end = match.span()
+            if start < end and (text[start].isspace() or text[end - 1].isspace()):
+                start, end = trimmed(text, start, end)
             if start == end or doc.masked(start, end):
                 continue
             # The key behind the match: the first, in the scan's order, matching here to the same end (a key's
