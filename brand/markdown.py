@@ -9,9 +9,9 @@ Vale does, line breaks kept), for each prose character the offset in the source 
 point into the file as written), and the blocks as (sections, start, end) in prose offsets. Image alt texts
 are appended after the document's prose, each its own `alt` block, so no other block contains them.
 
-Covered: ATX and setext headings, fenced and indented code blocks, lists, block quotes, pipe tables, link
-reference definitions, inline code, links, images, autolinks, emphasis, inline HTML tags and backslash
-escapes. It is not a full CommonMark parser (nested containers are read line by line).
+Covered: front matter (skipped), ATX and setext headings, fenced and indented code blocks, lists, block
+quotes, pipe tables, link reference definitions, inline code, links, images, autolinks, emphasis, inline
+HTML tags and backslash escapes. It is not a full CommonMark parser (nested containers are read line by line).
 """
 
 from __future__ import annotations
@@ -98,6 +98,14 @@ def markdown_prose(source: str) -> tuple[str, list[int], list[Block]]:
     paragraph: tuple[int, int] | None = None  # prose span of the open paragraph
     previous_blank = True
     index = 0
+    if lines and lines[0].rstrip("\r\n") in ("---", "+++"):
+        # Front matter (YAML or TOML) is metadata, not prose, as Vale skips it.
+        marker = lines[0].rstrip("\r\n")
+        closing = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r\n") == marker), None)
+        if closing is not None:
+            for skipped in range(closing + 1):
+                builder.newline(offsets[skipped] + len(lines[skipped].rstrip("\r\n")))
+            index = closing + 1
 
     def close_paragraph() -> None:
         nonlocal paragraph

@@ -275,3 +275,10 @@ def test_sentence_case_fails_on_a_wrong_first_word_whatever_the_threshold() -> N
     # Exceptions keep their case anywhere in the unit.
     excepted = rule + "exceptions: [Acme Cloud]\n"
     assert lint(excepted, "We love Acme Cloud") == []
+
+
+def test_markdown_front_matter_is_not_prose() -> None:
+    acme = "extends: existence\nmessage: \"'%s'\"\ntokens: [acme]\n"
+    text = "---\ntitle: acme\ntags: [acme]\n---\n\nWe love acme.\n"
+    assert md(acme, text) == [(6, 9, "acme")]
+    assert md(TITLE + "scope: heading\n", text) == []
