@@ -100,12 +100,12 @@ def markdown_prose(source: str) -> tuple[str, list[int], list[Block]]:
     index = 0
     if lines and lines[0].rstrip("\r\n") in ("---", "+++"):
         # Front matter (YAML or TOML) is metadata, not prose, as Vale skips it.
-        marker = lines[0].rstrip("\r\n")
-        closing = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r\n") == marker), None)
-        if closing is not None:
-            for skipped in range(closing + 1):
+        fence_line = lines[0].rstrip("\r\n")
+        last = next((i for i in range(1, len(lines)) if lines[i].rstrip("\r\n") == fence_line), None)
+        if last is not None:
+            for skipped in range(last + 1):
                 builder.newline(offsets[skipped] + len(lines[skipped].rstrip("\r\n")))
-            index = closing + 1
+            index = last + 1
 
     def close_paragraph() -> None:
         nonlocal paragraph
