@@ -16,7 +16,7 @@ from api.errors import error_responses
 from api.routes_workspaces import own_workspace
 from api.service import ServiceError
 from api.style_storage import adopt_style
-from brand.engine import SocialRules, StyleError, compile_style
+from brand.engine import SocialRules, Style, StyleError, compile_style
 from brand.loading import canonical_files, files_from_yaml, files_from_zip
 from brand.probe import probe_style
 from brand.workspace import check_with
@@ -35,10 +35,19 @@ ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 
 
+class SkippedRulePublic(BaseModel):
+    rule: str
+    file: str
+    reason: str
+
+
 class StylePublic(BaseModel):
     version: str
     names: list[str]
     rules: list[str]
+    skipped: list[SkippedRulePublic] = Field(
+        default=[], description="rules of the style that are not run, each with why (the style still applies)"
+    )
     uploaded_by: str
     created_at: datetime
 
@@ -69,11 +78,12 @@ def _style_error(err: StyleError) -> ServiceError:
     return ServiceError(422, "invalid_style", "the style cannot be used; fix the files listed in details", details)
 
 
-def _public(row: BrandStyle, rules: list[str]) -> StylePublic:
+def _public(row: BrandStyle, style: Style) -> StylePublic:
     return StylePublic(
         version=row.version,
         names=row.names.split(","),
-        rules=rules,
+        rules=style.rule_ids,
+        skipped=[SkippedRulePublic(rule=rule, file=file, reason=reason) for rule, file, reason in style.skipped],
         uploaded_by=row.uploaded_by,
         created_at=row.created_at,
     )
@@ -131,7 +141,7 @@ def store_style(ctx: AppContext, user: Actor, workspace_id: str, data: bytes, co
         raise ServiceError(422, "invalid_style", "the YAML document is not UTF-8") from err
     with transaction(ctx.engine) as session:
         row = adopt_style(session, workspace_id, style, canonical, user.id)
-    return _public(row, style.rule_ids)
+    return _public(row, style)
 
 
 @router.get("/style", response_model=StylePublic)
@@ -145,7 +155,7 @@ def read_style(workspace_id: str, ctx: ContextDep, user: CurrentUser) -> StylePu
         )
     if row is None:
         raise HTTPException(404, "this workspace has no style yet; upload one with PUT .../style")
-    return _public(row, compile_style(style_files(row)).rule_ids)
+    return _public(row, compile_style(style_files(row)))
 
 
 @router.put("/social-rules", response_model=SocialRules, responses=error_responses(403))

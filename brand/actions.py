@@ -2,16 +2,22 @@
 
 `replace` suggests its params (substitution and capitalization fill them in); `remove` suggests deleting the
 match; `edit` rewrites it: `regex PATTERN REPL` (Go `$1` syntax), `trim_right CHARS`, `trim_left CHARS`,
-`trim CHARS`, `truncate DELIMITER`, `split DELIMITER INDEX`. `suggest` needs spelling dictionaries or
-Tengo scripts, so it yields no replacement (the action is still reported).
+`trim CHARS`, `truncate DELIMITER`, `split DELIMITER INDEX`; `convert simple` suggests the match in lower
+case with its words split apart (camel case and punctuation become single spaces: "JavaScript" -> "java
+script"), as Vale's `strcase.Simple`; `convert` with another param suggests the match unchanged, as Vale
+does. `suggest` needs spelling dictionaries or Tengo scripts, so it yields no replacement (the action is
+still reported).
 """
 
 from __future__ import annotations
+
+import regex
 
 from brand.definitions import ActionDefinition
 from brand.findings import Action
 from brand.patterns import PatternError, UserPattern, compile_pattern, expand_template
 
+_SPACES = regex.compile(" +")
 EDIT_OPERATIONS = {"regex": 2, "trim_right": 1, "trim_left": 1, "trim": 1, "truncate": 1, "split": 2}
 
 
@@ -40,6 +46,8 @@ class Fix:
             return self.params[0] if self.params else None
         if self.name == "remove":
             return ""
+        if self.name == "convert":
+            return simple_case(observed) if self.params[:1] == ["simple"] else observed
         if self.name != "edit":
             return None
         operation, *args = self.params
@@ -57,3 +65,21 @@ class Fix:
         parts = observed.split(args[0])
         index = int(args[1]) if args[1].lstrip("-").isdigit() else 0
         return parts[index] if -len(parts) <= index < len(parts) else None
+
+
+def simple_case(text: str) -> str:
+    """Vale's `convert simple`: letters and digits lower-cased; a space before an upper-case letter that follows a
+    lower-case one (not within the first two bytes, as Vale counts) and in place of any other character; runs of
+    spaces collapsed and the ends trimmed."""
+    out: list[str] = []
+    old = " "
+    at = 0  # byte offset, as Go's range over a string gives
+    for char in text:
+        alpha = char.isalpha() or char.isnumeric()
+        if (at > 1 and old.islower() and char.isupper()) or not alpha:
+            out.append(" ")
+        if alpha or char == " ":
+            out.append(char.lower())
+        old = char
+        at += len(char.encode())
+    return _SPACES.sub(" ", "".join(out).strip())

@@ -11,7 +11,8 @@ capitals ("API", "UMKM", "I"), capitalised inside ("iPhone", "GitHub"), or in a 
   conjunctions and prepositions of three letters or fewer; Chicago: articles, coordinating conjunctions
   and all prepositions), which are lower case unless first or last.
 - `$sentence` and `$title` pass when at least `threshold` (default 0.8) of the words are right, as in Vale;
-  `$lower` and `$upper` need every word right.
+  `$lower` and `$upper` need every word right, and so does the first word of `$sentence` (Vale fails the
+  unit at once when it is wrong).
 
 The suggested replacement (action `replace`) is the unit rewritten in the expected case.
 """
@@ -72,7 +73,10 @@ class CapitalizationCheck(Check):
         definition = self.definition
         assert isinstance(definition, CapitalizationDefinition)
         found: list[Finding] = []
-        for start, end in doc.units(definition.scope):
+        for whole, end in doc.units(definition.scope):
+            # As Vale: a `prefix` at the start is left as it is; the message's first `%s` is the whole unit,
+            # the second the expected text (the unit rewritten, or the pattern of a `match` pattern).
+            start = whole
             if self.prefix is not None:
                 lead = self.prefix.match(doc.text, start, end)
                 if lead is not None:
@@ -80,13 +84,16 @@ class CapitalizationCheck(Check):
             unit = doc.text[start:end]
             if not unit.strip() or self._plainly_right(unit):
                 continue
-            message = format_message(definition.message, unit)
             if self.pattern is not None:
-                found.append(doc.finding(self.id, self.level, message, start, end, action=self.fix.action))
+                message = format_message(definition.message, doc.text[whole:end], definition.match)
+                found.append(doc.finding(self.id, self.level, message, whole, end, action=self.fix.action))
                 continue
-            suggestion = self._suggestion(doc, start, end)
-            if suggestion is None:
+            rewritten = self._suggestion(doc, start, end)
+            if rewritten is None:
                 continue
+            suggestion = doc.text[whole:start] + rewritten
+            message = format_message(definition.message, doc.text[whole:end], suggestion)
+            start = whole
             action = self.fix.action
             if self.fix.name == "replace" and not self.fix.params:
                 action = Action.model_construct(name=action.name, params=[suggestion])
@@ -132,6 +139,9 @@ class CapitalizationCheck(Check):
             gap = unit[words[index - 1][0].end() : found.start()] if index else ""
             expected = word if exception else self._expected(word, index, len(words), gap)
             right += expected == word
+            if index == 0 and expected != word and definition.match == "$sentence":
+                # As Vale's `sentence`: a wrong first word fails the unit whatever the threshold.
+                right = -len(words)
             pieces += [unit[cursor : found.start()], expected]
             cursor = found.end()
         pieces.append(unit[cursor:])

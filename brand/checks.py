@@ -70,8 +70,34 @@ def _already(expected: str, observed: str, ignorecase: bool) -> bool:
 
 
 def to_sentence(options: Sequence[str]) -> str:
+    """Vale's `ToSentence(words, "or")`: 'a'; 'a' or 'b'; 'a', 'b', or 'c'."""
     quoted = [f"'{option}'" for option in options]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    if len(quoted) <= 2:
+        return " or ".join(quoted)
+    return ", ".join([*quoted[:-1], f"or {quoted[-1]}"])
+
+
+def unquote_first(message: str) -> str:
+    """Vale's `convertMessage`: when the suggestions come quoted ('a' or 'b'), a message quoting both of its
+    `%s` ("Use '%s' instead of '%s'.") loses the quotes around the first, so nothing is quoted twice."""
+    for spec in ("'%s'", '"%s"'):
+        if message.count(spec) == 2:
+            message = message.replace(spec, "%s", 1)
+    return message
+
+
+def cap_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    r"""The span without the white space at its ends: a match of `(?:^|\s)word` is reported at the word, on its
+    own line (Vale trims the observed text the same way)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def exceptions_pattern(exceptions: Sequence[str]) -> BoundedPattern | None:
@@ -143,13 +169,19 @@ class ExistenceCheck(Check):
         else:
             scan = self.pattern.pick(doc.unspaced)
         found: list[Finding] = []
-        for match in scan.finditer(doc.text):
+        text = doc.text
+        for match in scan.finditer(text):
             start, end = match.span()
             observed = match.group(0)
-            if start == end or doc.masked(start, end) or self._excused(self.exceptions, doc, observed.strip()):
+            if observed[:1].isspace() or observed[-1:].isspace():
+                start, end = trimmed(text, start, end)
+                observed = text[start:end]
+            if start == end or doc.masked(start, end) or self._excused(self.exceptions, doc, observed):
                 continue
-            message = format_message(self.definition.message, observed)
             replacement = self.fix.replacement(observed)
+            # As Vale's makeAlert: with an action, a second `%s` is the fix.
+            fix = replacement if replacement is not None else observed
+            message = format_message(self.definition.message, observed, fix)
             found.append(
                 doc.finding(self.id, self.level, message, start, end, replacement=replacement, action=self.fix.action)
             )
@@ -194,32 +226,46 @@ class SubstitutionCheck(Check):
         scan = self.selector.pattern(doc, indexes)
         if scan is None:
             return []
-        for match in scan.finditer(doc.text):
-            start, end = match.span()
+        text = doc.text
+        for match in scan.finditer(text):
+            start, end = found_start, found_end = match.span()
+            if start < end and (text[start].isspace() or text[end - 1].isspace()):
+                start, end = trimmed(text, start, end)
             if start == end or doc.masked(start, end):
                 continue
+            # The key behind the match: the first, in the scan's order, matching here to the same end (a key's
+            # lookahead may look past the match, so it is not matched against the match alone).
             own, index = next(
-                ((exact, i) for i in indexes if (exact := self.keys[i].fullmatch(doc.text, start, end))),
+                (
+                    (exact, i)
+                    for i in indexes
+                    if (exact := self.keys[i].match(text, found_start)) is not None and exact.end() == found_end
+                ),
                 (None, indexes[0]),
             )
-            observed = match.group(0).strip()
+            observed = text[start:end]
             expected = self.expected[index]
             if own is not None and "$" in expected:
                 expected = expand_template(expected, own)
             if _already(expected, observed, definition.ignorecase) or self._excused(self.exceptions, doc, observed):
                 continue
-            # "a|b" of plain words is several suggestions; a suggestion in regex syntax is shown as written.
-            options = expected.split("|")
-            if any(_REGEX_SYNTAX.search(option) for option in options):
-                options = [expected]
-            if definition.capitalize and observed[:1].isupper():
-                options = [option[:1].upper() + option[1:] for option in options]
-            shown = options[0] if len(options) == 1 else to_sentence(options)
-            message = format_message(definition.message, shown, observed)
-            replacement = None if _REGEX_SYNTAX.search(options[0]) else options[0]
+            capitalized = definition.capitalize and observed == cap_first(observed)
             action = self.fix.action
-            if self.fix.name == "replace" and not self.fix.params and replacement is not None:
+            template = definition.message
+            if self.fix.name == "replace" and not self.fix.params:
+                # As Vale: the suggestions are the value split at '|', quoted in the message ('a' or 'b').
+                options = [cap_first(option) if capitalized else option for option in expected.split("|")]
+                shown = to_sentence(options)
+                template = unquote_first(template)
                 action = Action.model_construct(name=action.name, params=options)
+            else:
+                # Without that action Vale shows the value as written, "a|b" included.
+                shown = cap_first(expected) if capitalized else expected
+                options = shown.split("|")
+                if any(_REGEX_SYNTAX.search(option) for option in options):
+                    options = [shown]
+            message = format_message(template, shown, observed)
+            replacement = None if _REGEX_SYNTAX.search(options[0]) else options[0]
             found.append(doc.finding(self.id, self.level, message, start, end, replacement=replacement, action=action))
         return found
 
@@ -244,8 +290,13 @@ class OccurrenceCheck(Check):
         for start, end in doc.units(definition.scope):
             count = len(self.pattern.findall(doc.text, start, end))
             if (definition.max and count > definition.max) or (definition.min and count < definition.min):
+                spans = [found.span() for found in self.pattern.finditer(doc.text, start, end)]
+                # As Vale: reported at the first match that is not blank (at the unit's start when none).
+                at = next(((a, b) for a, b in spans if doc.text[a:b].strip()), None if spans else (start, start))
+                if at is None:
+                    continue
                 message = format_message(definition.message, str(count))
-                found.append(doc.finding(self.id, self.level, message, start, end, action=self.fix.action))
+                found.append(doc.finding(self.id, self.level, message, *at, action=self.fix.action))
         return found
 
 
@@ -298,7 +349,8 @@ class RepetitionCheck(Check):
                 previous = None
                 continue
             key = current.casefold() if definition.ignorecase else current
-            if previous is not None and previous[2] == key and not text[previous[1] : start].strip():
+            gap = text[previous[1] : start] if previous is not None else "x"
+            if previous is not None and previous[2] == key and not gap.strip() and "\n" not in gap:
                 count += 1
                 if count > definition.max and not self._excused(self.exceptions, doc, current):
                     message = format_message(definition.message, current)
@@ -311,8 +363,9 @@ class RepetitionCheck(Check):
 
 
 class ConsistencyCheck(Check):
-    """For each `either` pair, the form used first in the post wins: every occurrence of the other form is
-    flagged, with `%s` the flagged text and the winning form as the replacement."""
+    """For each `either` pair, as Vale (check/consistency.go): once both forms have occurred in the document
+    (in this block or an earlier one), a block holding a form gets one finding, at its last match, with `%s`
+    that text; the replacement is the form seen first in the document when the flagged text is the other."""
 
     __slots__ = ("pairs",)
 
@@ -328,23 +381,27 @@ class ConsistencyCheck(Check):
 
     def run(self, doc: Document) -> list[Finding]:
         found: list[Finding] = []
-        for pattern in self.pairs:
+        # The forms seen so far in the whole document, by pair: [first side seen, its text, sides seen].
+        seen: dict[int, list[object]] = doc.memo(self.id)
+        for index, pattern in enumerate(self.pairs):
             scan = pattern.pick(doc.unspaced).finditer(doc.text)
             matches = [match for match in scan if match.end() > match.start() and not doc.masked(*match.span())]
-            sides = {"a" if match.start("a") >= 0 else "b" for match in matches}
+            if not matches:
+                continue
+            state = seen.setdefault(index, ["a" if matches[0].start("a") >= 0 else "b", matches[0].group(0), set()])
+            sides = state[2]
+            assert isinstance(sides, set)
+            sides.update("a" if match.start("a") >= 0 else "b" for match in matches)
             if len(sides) < 2:
                 continue
-            winner = "a" if matches[0].start("a") >= 0 else "b"
-            for match in matches:
-                if match.start(winner) < 0:
-                    message = format_message(self.definition.message, match.group(0))
-                    start, end = match.span()
-                    replacement = matches[0].group(0)
-                    found.append(
-                        doc.finding(
-                            self.id, self.level, message, start, end, replacement=replacement, action=self.fix.action
-                        )
-                    )
+            last = matches[-1]
+            first_side, first_text = state[0], state[1]
+            assert isinstance(first_side, str) and isinstance(first_text, str)
+            replacement = None if last.start(first_side) >= 0 else first_text
+            message = format_message(self.definition.message, last.group(0))
+            found.append(
+                doc.finding(self.id, self.level, message, *last.span(), replacement=replacement, action=self.fix.action)
+            )
         return found
 
 

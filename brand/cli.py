@@ -19,6 +19,7 @@ from brand.engine import blocks_approval, check, load_style
 from brand.findings import Finding
 from brand.reporting import json_output, line_output
 
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 brand_app = typer.Typer(help="Check posts against a brand style (Vale rules plus social-media rules).")
 
 
@@ -64,6 +65,8 @@ def check_command(
     except StyleError as exc:
         typer.echo(f"error: the style at {style} cannot be used:\n{exc}", err=True)
         raise typer.Exit(2) from None
+    for warning in loaded.skipped_warnings():
+        typer.echo(f"warning: {warning}", err=True)
     results: dict[str, list[Finding]] = {}
     for path in files:
         try:
@@ -71,7 +74,13 @@ def check_command(
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        results[str(path)] = check(text, loaded, platform=platform.lower() if platform else None, sponsored=sponsored)
+        results[str(path)] = check(
+            text,
+            loaded,
+            platform=platform.lower() if platform else None,
+            sponsored=sponsored,
+            markdown=path.suffix.lower() in MARKDOWN_SUFFIXES,
+        )
     report = json_output(results, loaded) if output is OutputFormat.JSON else line_output(results)
     if report:
         typer.echo(report)

@@ -40,7 +40,33 @@ CHECK_KEYS = {
     "metric": {"formula", "condition"},
     "spelling": {"dictionaries", "dicpath", "filters", "ignore", "custom", "append"},
 }
-ACTION_NAMES = {"replace", "remove", "edit", "suggest"}
+ACTION_NAMES = {"replace", "remove", "edit", "suggest", "convert"}
+# Scopes Vale 3 accepts (its `allowedScopes`); each may be negated (`~code`) or combined (`heading & ~heading.h1`).
+VALE_SCOPES = {
+    "text",
+    "heading",
+    "table",
+    "list",
+    "paragraph",
+    "sentence",
+    "alt",
+    "title",
+    "blockquote",
+    "summary",
+    "raw",
+    "figure",
+}
+# Vale 3 refuses these inline scopes ("no longer supported; use 'raw' instead"): skipped, not refused here.
+DROPPED_SCOPES = {"code", "link", "strong", "emphasis"}
+
+
+class SkippedRule(Exception):
+    """A well-formed rule postgate does not run (a rule type it lacks, a scope Vale 3 dropped): the style still
+    loads, and the rule is listed with `reason` wherever the style's rules are shown."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 class StyleError(Exception):
@@ -208,7 +234,7 @@ def _action(reader: _Reader) -> ActionDefinition | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not isinstance(value.get("name"), str):
-        reader.problem("'action' must be a mapping with a 'name' (replace, remove, edit or suggest)")
+        reader.problem("'action' must be a mapping with a 'name' (replace, remove, edit, convert or suggest)")
         return None
     name = value["name"]
     if name not in ACTION_NAMES:
@@ -229,8 +255,23 @@ def _level(reader: _Reader) -> FindingLevel:
         return FindingLevel.SUGGESTION
 
 
+def _scope(reader: _Reader) -> tuple[str, ...]:
+    """Vale's `scope`: a list (or one string) of selectors; a part of an unknown scope is a broken rule, a part
+    Vale 3 dropped (`link`, `code`...) makes the rule skipped."""
+    scope = reader.strings("scope") or ("text",)
+    for entry in scope:
+        for part in entry.split("&"):
+            name = part.strip().lstrip("~").split(".")[0]
+            if name in DROPPED_SCOPES:
+                raise SkippedRule(f"scope '{name}' is no longer supported by Vale 3 (use 'raw'); the rule never runs")
+            if name not in VALE_SCOPES:
+                reader.problem(f"'{name}' is not a valid scope; use one of {', '.join(sorted(VALE_SCOPES))}")
+    return scope
+
+
 def parse_rule(rule_id: str, file: str, raw: object, problems: list[tuple[str, str]]) -> RuleDefinition | None:
-    """Read one rule mapping; on any problem, append it to `problems` and return None."""
+    """Read one rule mapping; on any problem, append it to `problems` and return None. A well-formed rule
+    postgate does not run raises `SkippedRule` with the reason."""
     if not isinstance(raw, dict):
         problems.append((file, "a rule file must be a YAML mapping (extends: ..., message: ...)"))
         return None
@@ -238,8 +279,7 @@ def parse_rule(rule_id: str, file: str, raw: object, problems: list[tuple[str, s
     reader = _Reader(raw, file, problems)
     extends = reader.string("extends", required=True)
     if extends in UNSUPPORTED:
-        reader.problem(f"rule type '{extends}' is not supported: {UNSUPPORTED[extends]}; remove or replace this rule")
-        return None
+        raise SkippedRule(f"rule type '{extends}' is not supported: {UNSUPPORTED[extends]}")
     if extends and extends not in SUPPORTED:
         reader.problem(f"unknown rule type '{extends}'; use one of {', '.join(SUPPORTED)}")
         return None
@@ -249,7 +289,7 @@ def parse_rule(rule_id: str, file: str, raw: object, problems: list[tuple[str, s
     if unknown:
         allowed = ", ".join(sorted(HEADER_KEYS | CHECK_KEYS[extends]))
         reader.problem(f"unknown key(s) {', '.join(map(repr, unknown))} for '{extends}'; allowed keys: {allowed}")
-    scope = reader.strings("scope") or ("text",)
+    scope = _scope(reader)
     limit = reader.integer("limit", 0) if "limit" in raw else None
     header: dict[str, Any] = {
         "id": rule_id,

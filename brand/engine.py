@@ -84,13 +84,15 @@ def check(
     media: Sequence[MediaLike] = (),
     sponsored: bool = False,
     budget: Budget | None = None,
+    markdown: bool = False,
 ) -> list[Finding]:
     """Every finding for `text`, in text order. Without `social`, the default `SocialRules` apply: the
     platform's own limits, alt text on images, and the disclosure on sponsored posts. User patterns run
-    within `budget` (see `brand.budget`); a rule over it is a `Postgate.RuleTimedOut` error finding."""
+    within `budget` (see `brand.budget`); a rule over it is a `Postgate.RuleTimedOut` error finding. With
+    `markdown`, `text` is a Markdown document: rules see its prose and blocks (`brand.markdown`)."""
     if isinstance(style, SocialRules):
         raise TypeError("check(text, style, social): pass social rules as social=..., or as the third argument")
-    doc = Document(text)
+    doc = Document(text, markdown=markdown)
     rules = social if social is not None else _DEFAULT_SOCIAL
     with check_budget(budget):
         findings = style.run(doc) if style is not None else []

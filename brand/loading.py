@@ -20,10 +20,10 @@ import regex
 import yaml
 
 from brand.checks import Check
-from brand.definitions import RuleDefinition, StyleError, parse_rule
+from brand.definitions import RuleDefinition, SkippedRule, StyleError, parse_rule
 from brand.patterns import PatternError, compile_pattern
 from brand.style import Style, build_check
-from brand.vocabulary import TermsCheck, avoid_check, parse_terms
+from brand.vocabulary import TermsCheck, avoid_check, is_phrase, parse_terms
 
 CACHE_SIZE = 64
 MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
@@ -34,6 +34,19 @@ _VOCAB = regex.compile(r"(?:^|/)(?:config/vocabularies|Vocab)/([^/]+)/(accept|re
 _VOCAB_GLOBS = ("config/vocabularies/*/*.txt", "Vocab/*/*.txt", "config/ignore/*")
 _IGNORE = regex.compile(r"(?:^|/)config/ignore/([^/]+)$")  # word lists for spelling's `ignore`
 _cache: OrderedDict[str, Style] = OrderedDict()
+
+
+class ValeYamlLoader(yaml.SafeLoader):
+    """YAML as Vale (Go's yaml.v2, a libyaml port) reads it: a double-quoted scalar may also escape a single
+    quote (`"you\\'re"`, as Vale's Joblint style writes) and a slash, which PyYAML alone refuses."""
+
+    ESCAPE_REPLACEMENTS = {**yaml.SafeLoader.ESCAPE_REPLACEMENTS, "'": "'", "/": "/"}  # type: ignore[misc]
+
+
+def read_yaml(text: str) -> object:
+    return yaml.load(text, Loader=ValeYamlLoader)  # a SafeLoader subclass
+
+
 _cache_lock = threading.Lock()
 
 
@@ -132,6 +145,7 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
     rejected: list[str] = []
     definitions: list[RuleDefinition] = []
     word_lists: dict[str, str] = {}
+    skipped: list[tuple[str, str, str]] = []
     for path in sorted(canonical):
         text = _decode(path, canonical[path], problems)
         if text is None:
@@ -149,7 +163,7 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
             (accepted if path.endswith("accept.txt") else rejected).extend(terms)
             continue
         try:
-            raw = yaml.safe_load(text)
+            raw = read_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -159,7 +173,12 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
             problems.append((path, "holds text that is not Unicode (an escape such as \\ud800); write the characters"))
             continue
         style, rule = path.split("/")
-        definition = parse_rule(f"{style}.{rule.removesuffix('.yml')}", path, raw, problems)
+        rule_id = f"{style}.{rule.removesuffix('.yml')}"
+        try:
+            definition = parse_rule(rule_id, path, raw, problems)
+        except SkippedRule as skip:
+            skipped.append((rule_id, path, skip.reason))
+            continue
         if definition is not None:
             definitions.append(definition)
     checks: list[Check] = []
@@ -173,12 +192,12 @@ def _build(canonical: Mapping[str, bytes], version: str) -> Style:
             problems.append((definition.file, str(exc)))
     if problems:
         raise StyleError(problems)
-    if accepted and [term for term in accepted if not term.startswith("(?i)")]:
+    if any(is_phrase(term) for term in accepted):
         checks.append(TermsCheck(accepted))
     if rejected:
         checks.append(avoid_check(rejected))
     names = tuple(sorted({path.split("/")[0] for path in canonical if not path.startswith("config/")}))
-    return Style(names=names, version=version, checks=checks, accepted=accepted, rejected=rejected)
+    return Style(names=names, version=version, checks=checks, accepted=accepted, rejected=rejected, skipped=skipped)
 
 
 def rule_patterns(definition: RuleDefinition) -> list[str]:
@@ -254,7 +273,7 @@ def files_from_yaml(text: str) -> dict[str, bytes]:
       Acme: {accept: [GitHub], reject: [synergy]}
     """
     try:
-        document = yaml.safe_load(text)
+        document = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

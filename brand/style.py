@@ -33,11 +33,12 @@ from brand.definitions import (
     RuleDefinition,
     SubstitutionDefinition,
 )
-from brand.document import Document
+from brand.document import Document, whole_post
 from brand.findings import Finding, FindingLevel
 from brand.metric import MetricCheck, MetricDefinition
+from brand.patterns import has_unspaced
 from brand.spelling import SpellingCheck, SpellingDefinition
-from brand.triggers import KEY_LENGTH
+from brand.triggers import KEY_LENGTH, text_words
 
 
 def build_check(
@@ -69,7 +70,19 @@ def build_check(
 class Style:
     """Immutable once built; safe to share between threads and reuse for any number of posts."""
 
-    __slots__ = ("_always", "_by_char", "_by_prefix", "_by_word", "accepted", "checks", "names", "rejected", "version")
+    __slots__ = (
+        "_always",
+        "_by_char",
+        "_by_prefix",
+        "_by_word",
+        "_scoped",
+        "accepted",
+        "checks",
+        "names",
+        "rejected",
+        "skipped",
+        "version",
+    )
 
     def __init__(
         self,
@@ -79,12 +92,15 @@ class Style:
         checks: Sequence[Check],
         accepted: Sequence[str] = (),
         rejected: Sequence[str] = (),
+        skipped: Sequence[tuple[str, str, str]] = (),
     ) -> None:
         self.names = names
         self.version = version
         self.checks = tuple(checks)
         self.accepted = tuple(accepted)
         self.rejected = tuple(rejected)
+        # Rules that loaded but do not run: (rule id, file, why), shown wherever the style's rules are.
+        self.skipped = tuple(skipped)
         by_word: dict[str, set[int]] = {}
         by_prefix: dict[str, set[int]] = {}
         by_char: dict[str, set[int]] = {}
@@ -98,6 +114,10 @@ class Style:
                 for key in keys:
                     index.setdefault(key, set()).add(position)
         self._always = frozenset(always)
+        # Rules that run on blocks of a post other than the whole of it (`scope` other than `text`).
+        self._scoped = frozenset(
+            position for position, check in enumerate(self.checks) if not whole_post(check.definition.scope)
+        )
         self._by_word = {key: frozenset(positions) for key, positions in by_word.items()}
         self._by_prefix = {key: frozenset(positions) for key, positions in by_prefix.items()}
         self._by_char = {key: frozenset(positions) for key, positions in by_char.items()}
@@ -105,6 +125,9 @@ class Style:
     @property
     def rule_ids(self) -> list[str]:
         return [check.id for check in self.checks]
+
+    def skipped_warnings(self) -> list[str]:
+        return [f"{file}: rule {rule} is skipped: {reason}" for rule, file, reason in self.skipped]
 
     def rule_details(self, rule_id: str) -> tuple[str, str]:
         """The `link` and `description` of a rule, for reports; empty for rules not in this style."""
@@ -121,6 +144,10 @@ class Style:
         selected = set(self._always)
         text = doc.text
         words = doc.words()
+        if doc.markdown:
+            # A rule scoped `raw` reads the markup too: select on the words and characters of both.
+            words = words | set(text_words(doc.source, doc.unspaced or has_unspaced(doc.source)))
+            text = f"{text}\n{doc.source}"
         by_word, by_prefix = self._by_word, self._by_prefix
         for word in by_word.keys() & words:
             selected |= by_word[word]
@@ -132,6 +159,7 @@ class Style:
                 selected |= positions
         found: list[Finding] = []
         skipped: list[str] = []
+        markdown, scoped = doc.markdown, self._scoped
         for position in sorted(selected):
             check = self.checks[position]
             if check_spent():
@@ -139,7 +167,14 @@ class Style:
                 continue
             try:
                 with rule_budget():
-                    results = check.run(doc)
+                    # The blocks of the rule's scope (`Document.scoped`); None: the whole post.
+                    views = doc.scoped(check.definition.scope) if markdown or position in scoped else None
+                    if views is None:
+                        results = check.run(doc)
+                    elif len(views) == 1:
+                        results = check.run(views[0])
+                    else:
+                        results = [finding for view in views for finding in check.run(view)]
             except TimeoutError:
                 found.append(timed_out(doc, check.id))
                 continue

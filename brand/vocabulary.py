@@ -33,6 +33,11 @@ _HEADER: dict[str, Any] = {
 }
 
 
+def is_phrase(term: str) -> bool:
+    """Vale's `IsPhrase`: letters, digits, spaces and hyphens only (no regular-expression syntax)."""
+    return all(char.isalpha() or char.isdigit() or char in " -" for char in term)
+
+
 def parse_terms(data: str) -> list[str]:
     return [line.strip() for line in data.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
@@ -40,12 +45,20 @@ def parse_terms(data: str) -> list[str]:
 class TermsCheck(Check):
     """Vale.Terms: accepted terms must keep their exact spelling and case."""
 
-    __slots__ = ("entries", "exact", "folded", "selector")
+    __slots__ = ("entries", "folded", "selector", "spelled")
 
     def __init__(self, accepted: Sequence[str]) -> None:
         message = "Use '%s' instead of '%s'."
         super().__init__(RuleDefinition(id="Vale.Terms", extends="substitution", message=message, **_HEADER))
-        self.entries = [entry for entry in dict.fromkeys(accepted) if not entry.startswith("(?i)")]
+        # As Vale (`loadVocabRules`): only phrases (letters, digits, spaces, hyphens) are checked for their
+        # spelling, each under its lower-case form; of terms equal ignoring case the last listed wins.
+        by_key: dict[str, str] = {}
+        for entry in accepted:
+            if is_phrase(entry):
+                by_key.pop(entry.lower(), None)
+                by_key[entry.lower()] = entry
+        self.entries = list(by_key.values())
+        self.spelled = frozenset(self.entries)
         self.selector = TokenSelector(
             self.entries,
             lambda entries: BoundedPattern(alternation(entries), ignorecase=True),
@@ -53,7 +66,6 @@ class TermsCheck(Check):
             end_bounded=True,
         )
         self.folded = [compile_pattern(entry, ignorecase=True) for entry in self.entries]
-        self.exact = compile_pattern(f"(?:{alternation(accepted)})")
         self.triggers = self.selector.triggers
 
     def run(self, doc: Document) -> list[Finding]:
@@ -64,13 +76,15 @@ class TermsCheck(Check):
             return found
         for match in scan.finditer(doc.text):
             observed = match.group(0)
-            if not observed or doc.masked(*match.span()) or self.exact.fullmatch(observed):
+            if not observed or observed in self.spelled or doc.masked(*match.span()):
                 continue
             start, end = match.span()
             entry = next(
                 (self.entries[i] for i in indexes if self.folded[i].fullmatch(doc.text, start, end)),
                 self.entries[indexes[0]],
             )
+            if observed == entry:
+                continue
             literal = _META.search(entry) is None
             message = format_message(self.definition.message, entry, observed)
             action = Action(name="replace", params=[entry]) if literal else Action()

@@ -82,6 +82,21 @@ async def test_bad_styles_are_refused_with_what_to_fix_and_keep_the_old_style(ap
     assert current["version"] == good.json()["version"]
 
 
+async def test_a_rule_postgate_cannot_run_is_skipped_and_named_not_refusing_the_style(
+    api: httpx.AsyncClient,
+) -> None:
+    await setup_workspace(api)
+    sequence = "extends: sequence\nmessage: x\ntokens: [{tag: NN}]\n"
+    r = await upload(api, zipped({"Acme/Hype.yml": HYPE, "Acme/Grammar.yml": sequence}), "application/zip")
+    assert r.status_code == 200, r.text
+    assert r.json()["rules"] == ["Acme.Hype"]
+    [skipped] = r.json()["skipped"]
+    assert skipped["rule"] == "Acme.Grammar" and skipped["file"] == "Acme/Grammar.yml"
+    assert "rule type 'sequence' is not supported" in skipped["reason"]
+    listed = (await api.get("/workspaces/acme/style", headers=as_user("ed"))).json()
+    assert listed["skipped"] == r.json()["skipped"]
+
+
 async def test_social_rules_apply_to_posts(api: httpx.AsyncClient) -> None:
     await setup_workspace(api)
     r = await api.put(

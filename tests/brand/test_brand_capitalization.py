@@ -44,7 +44,7 @@ def test_links_mentions_hashtags_and_emoji_are_not_words() -> None:
 
 
 def test_title_case_ap_and_chicago() -> None:
-    ap = "extends: capitalization\nmessage: x\nscope: heading\nmatch: $title\nthreshold: 1\n"
+    ap = "extends: capitalization\nmessage: x\nscope: sentence\nmatch: $title\nthreshold: 1\n"
     assert lint(ap, "The Art of War and Peace") == []
     found = lint(ap, "the art Of war")
     assert found[0].replacement == "The Art of War"

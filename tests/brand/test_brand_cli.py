@@ -66,7 +66,7 @@ def test_json_output_has_vales_shape(tmp_path: Path) -> None:
 
 
 def test_output_name_is_case_insensitive_and_platform_adds_length(tmp_path: Path) -> None:
-    post = _post(tmp_path, "long.txt", " ".join(f"bean{number}" for number in range(60)))
+    post = _post(tmp_path, "long.txt", "Beans " + " ".join(f"bean{number}" for number in range(60)))
     result = runner.invoke(brand_app, ["check", post, "--style", ACME, "--platform", "x", "--output", "json"])
     assert result.exit_code == 1
     (alert,) = json.loads(result.stdout)[post]
