@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -62,6 +63,17 @@ def error_page(request: Request, reader: Reader, status: int) -> Response:
     else:
         title, message = tr.gettext("Something went wrong"), tr.gettext("Please try again in a moment.")
     return render(request, "error.html", reader, status_code=status, title=title, message=message)
+
+
+async def signed_form(request: Request) -> tuple[FormData, Actor] | Response:
+    """A posted form and who sent it (session and CSRF token checked), or the page to answer instead: the
+    sign-in page for a stranger, an error page for a refused token. Every page's form handler starts here."""
+    try:
+        return await form_actor(request)
+    except HTTPException as err:
+        if err.status_code == 401:
+            return to_sign_in(request)
+        return error_page(request, reader_of(request), err.status_code)
 
 
 # ---- sign in, sign out, language ------------------------------------------------------------------------
@@ -201,12 +213,10 @@ def _refusal_words(reader: Reader, refusal: str) -> str:
 @router.post("/w/{workspace_id}/posts/{post_id}/decisions")
 async def decide_page(request: Request, workspace_id: str, post_id: str) -> Response:
     reader = reader_of(request)
-    try:
-        form, user = await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader, err.status_code)
+    sent = await signed_form(request)
+    if isinstance(sent, Response):
+        return sent
+    form, user = sent
     comment = str(form.get("comment", "")).strip()
     key = str(form.get("idempotency_key", ""))[:200] or None
     try:

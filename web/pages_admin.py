@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import Actor, context
@@ -56,8 +56,8 @@ from domain.status import LatePolicy, ResumePolicy
 from platforms.channel_settings import PLATFORMS, SPECS
 from web import views_admin as va
 from web.i18n import Reader
-from web.pages import error_page, render
-from web.session import csrf_token, form_actor, reader_of, signed_in, to_sign_in
+from web.pages import error_page, render, signed_form
+from web.session import csrf_token, reader_of, signed_in, to_sign_in
 from web.views import chrome_for
 
 router = APIRouter(include_in_schema=False)
@@ -99,15 +99,6 @@ async def _page(
     return render(
         request, template, reader, status_code=status_code, chrome=chrome, workspace_id=workspace_id, **values
     )
-
-
-async def _form(request: Request) -> tuple[FormData, Actor] | Response:
-    try:
-        return await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader_of(request), err.status_code)
 
 
 def _back(url: str, done: str) -> RedirectResponse:
@@ -157,7 +148,7 @@ async def workspace_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings")
 async def workspace_save(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -200,7 +191,7 @@ def _field_errors(reader: Reader, err: Exception, known: set[str]) -> dict[str, 
 
 @router.post("/w/{workspace_id}/settings/pause")
 async def pause_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -228,7 +219,7 @@ async def pause_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/resume")
 async def resume_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -279,7 +270,7 @@ async def members_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/members/invite")
 async def invite_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -308,7 +299,7 @@ async def invite_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/members/{user_id}/role")
 async def role_page(request: Request, workspace_id: str, user_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -330,7 +321,7 @@ async def role_page(request: Request, workspace_id: str, user_id: str) -> Respon
 
 @router.post("/w/{workspace_id}/settings/members/{user_id}/remove")
 async def remove_page(request: Request, workspace_id: str, user_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     _, user = got
@@ -345,7 +336,7 @@ async def remove_page(request: Request, workspace_id: str, user_id: str) -> Resp
 
 @router.post("/w/{workspace_id}/settings/invitations/{invitation_id}/revoke")
 async def revoke_page(request: Request, workspace_id: str, invitation_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     _, user = got
@@ -400,7 +391,7 @@ async def account_page(request: Request) -> Response:
 
 @router.post("/account/tokens")
 async def new_token_page(request: Request) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -437,7 +428,7 @@ async def new_token_page(request: Request) -> Response:
 
 @router.post("/account/tokens/{token_id}/revoke")
 async def revoke_token_page(request: Request, token_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     _, user = got
@@ -450,7 +441,7 @@ async def revoke_token_page(request: Request, token_id: str) -> Response:
 
 @router.post("/account/invitations/{invitation_id}/{choice}")
 async def answer_invitation_page(request: Request, invitation_id: str, choice: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     _, user = got
@@ -514,7 +505,7 @@ async def channels_page(request: Request, workspace_id: str, platform: str = "")
 
 @router.post("/w/{workspace_id}/settings/channels")
 async def add_channel_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -560,7 +551,7 @@ async def add_channel_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/channels/{channel_id}/{action}")
 async def channel_action_page(request: Request, workspace_id: str, channel_id: str, action: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -638,7 +629,7 @@ async def policy_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/policy")
 async def policy_save(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -697,7 +688,7 @@ async def brand_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/brand/style")
 async def style_upload_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -730,7 +721,7 @@ async def style_upload_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/brand/check")
 async def brand_check_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -764,7 +755,7 @@ async def brand_check_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/brand/social-rules")
 async def social_rules_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -816,7 +807,7 @@ async def targets_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/notifications")
 async def add_target_page(request: Request, workspace_id: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     form, user = got
@@ -857,7 +848,7 @@ async def add_target_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/settings/notifications/{target_id}/{action}")
 async def target_action_page(request: Request, workspace_id: str, target_id: str, action: str) -> Response:
-    got = await _form(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     _, user = got

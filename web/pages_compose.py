@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -29,8 +28,8 @@ from store.idempotency import answer_of, keep_answer, release_key
 from store.posts import channel_ids
 from web import services
 from web.i18n import Reader
-from web.pages import _refusal_words, error_page, render
-from web.session import csrf_token, form_actor, reader_of, signed_in, to_sign_in
+from web.pages import _refusal_words, error_page, render, signed_form
+from web.session import csrf_token, reader_of, signed_in, to_sign_in
 from web.templating import templates
 from web.views import post_url
 from web.views_compose import (
@@ -90,15 +89,6 @@ async def _page(
     return render(request, "compose.html", reader, status_code=status_code, view=view, chrome=view.chrome, block=block)
 
 
-async def _actor(request: Request) -> tuple[FormData, Actor] | Response:
-    try:
-        return await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader_of(request), err.status_code)
-
-
 def _workflow_refusal(reader: Reader, err: WorkflowUpdateFailedError) -> str:
     cause = err.cause
     refusal = cause.type if isinstance(cause, ApplicationError) and cause.type else ""
@@ -143,7 +133,7 @@ async def compose_page(request: Request, workspace_id: str) -> Response:
 
 @router.post("/w/{workspace_id}/compose")
 async def compose(request: Request, workspace_id: str) -> Response:
-    got = await _actor(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     data, user = got
@@ -259,7 +249,7 @@ async def revise_page(request: Request, workspace_id: str, post_id: str) -> Resp
 
 @router.post("/w/{workspace_id}/posts/{post_id}/revise")
 async def revise_post(request: Request, workspace_id: str, post_id: str) -> Response:
-    got = await _actor(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     data, user = got
@@ -327,7 +317,7 @@ async def revise_post(request: Request, workspace_id: str, post_id: str) -> Resp
 @router.post("/w/{workspace_id}/compose/check")
 async def live_check(request: Request, workspace_id: str) -> Response:
     """The findings, counters, previews, time and diff for the form as typed, as out-of-band swaps."""
-    got = await _actor(request)
+    got = await signed_form(request)
     if isinstance(got, Response):
         return got
     data, user = got

@@ -19,8 +19,8 @@ from api.routes_unpublish import unpublish_post
 from api.schemas import RetryChoice, ScheduleChange, Unpublishing, Withdrawal
 from api.service import ServiceError
 from web.i18n import Reader
-from web.pages import _visible_in, error_page, render
-from web.session import csrf_token, form_actor, local_path, reader_of, signed_in, to_sign_in
+from web.pages import _visible_in, error_page, render, signed_form
+from web.session import csrf_token, local_path, reader_of, signed_in, to_sign_in
 from web.views import post_url
 from web.views_postpage import confirm_view
 
@@ -86,12 +86,10 @@ def _refusal(reader: Reader, err: WorkflowUpdateFailedError) -> str:
 async def act(request: Request, workspace_id: str, post_id: str) -> Response:
     """Do a confirmed action through the JSON route's own function; refusals re-render the confirmation."""
     reader = reader_of(request)
-    try:
-        form, user = await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader, err.status_code)
+    sent = await signed_form(request)
+    if isinstance(sent, Response):
+        return sent
+    form, user = sent
     field = {k: str(form.get(k, "")) for k in ("action", "channel", "publish_at", "time_zone", "reason", "back")}
     action, channel, reason = field["action"], field["channel"][:64] or None, field["reason"].strip()[:2000]
     asked: dict[str, Any] = {

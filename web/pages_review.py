@@ -20,9 +20,9 @@ from api.routes_revisions import CommentCreate, comment
 from api.schemas import DecisionCreate
 from api.service import ServiceError
 from domain.status import Decision
-from web.pages import _refusal_words, error_page, render
+from web.pages import _refusal_words, error_page, render, signed_form
 from web.services import visible_post
-from web.session import csrf_token, form_actor, reader_of, signed_in, to_sign_in
+from web.session import csrf_token, reader_of, signed_in, to_sign_in
 from web.views_queue import queue_view
 from web.views_review import review_view
 
@@ -102,18 +102,9 @@ async def review_page(request: Request, workspace_id: str, post_id: str) -> Resp
     return await _review_page(request, user, workspace_id, post_id, notice=notice)
 
 
-async def _form(request: Request) -> tuple[Any, Actor] | Response:
-    try:
-        return await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader_of(request), err.status_code)
-
-
 @router.post("/w/{workspace_id}/posts/{post_id}/review/comments")
 async def comment_page(request: Request, workspace_id: str, post_id: str) -> Response:
-    sent = await _form(request)
+    sent = await signed_form(request)
     if isinstance(sent, Response):
         return sent
     form, user = sent
@@ -141,7 +132,7 @@ async def comment_page(request: Request, workspace_id: str, post_id: str) -> Res
 
 @router.post("/w/{workspace_id}/posts/{post_id}/review/decisions")
 async def review_decide(request: Request, workspace_id: str, post_id: str) -> Response:
-    sent = await _form(request)
+    sent = await signed_form(request)
     if isinstance(sent, Response):
         return sent
     form, user = sent

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import Actor, context
 from api.routes_auth import Preferences, put_preferences
 from web.i18n import LOCALE_COOKIE, negotiate_locale
-from web.pages import error_page, render
-from web.session import WORKSPACE_COOKIE, csrf_token, form_actor, reader_of, signed_in, to_sign_in
+from web.pages import render, signed_form
+from web.session import WORKSPACE_COOKIE, csrf_token, reader_of, signed_in, to_sign_in
 from web.views_settings import settings_view
 
 router = APIRouter(include_in_schema=False)
@@ -43,12 +43,10 @@ async def settings_page(request: Request) -> Response:
 
 @router.post("/account/preferences")
 async def save_settings(request: Request) -> Response:
-    try:
-        form, user = await form_actor(request)
-    except HTTPException as err:
-        if err.status_code == 401:
-            return to_sign_in(request)
-        return error_page(request, reader_of(request), err.status_code)
+    sent = await signed_form(request)
+    if isinstance(sent, Response):
+        return sent
+    form, user = sent
     locale, zone = str(form.get("locale", "")), str(form.get("time_zone", ""))
     try:
         body = Preferences.model_validate({"locale": locale or None, "time_zone": zone or None})
