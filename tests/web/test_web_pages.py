@@ -200,3 +200,36 @@ async def test_a_member_of_another_workspace_cannot_see_or_decide_on_the_post(ap
         assert (await stranger.post(f"{path}/decisions", data=decision)).status_code == 404
     assert (await stranger.get("/", params={"workspace": "acme"})).text.count(post["id"]) == 0
     assert (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()["decisions"] == []
+
+
+async def test_the_posts_list_filters_by_channel_author_and_day_and_paging_keeps_them(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.views
+
+    await people(api)
+    r = await api.post("/workspaces/acme/channels", json={"id": "sb2", "name": "Second"}, headers=as_user("ada"))
+    assert r.status_code == 201, r.text
+    made = {}
+    for key, channel, day in (("a", "sbx", "2027-03-01"), ("b", "sb2", "2027-03-02"), ("c", "sbx", "2027-03-03")):
+        body = {"channel_id": channel, "text": f"Post {key}", "publish_at": f"{day}T09:00:00+07:00"}
+        r = await api.post("/posts", json=body, headers=as_user("ed"))
+        assert r.status_code == 201, r.text
+        made[key] = r.json()["id"]
+    pia = await browser(api, "pia@example.com")  # reads in Asia/Jakarta
+
+    async def listed(query: str) -> set[str]:
+        page = (await pia.get("/?workspace=acme&" + query)).text.split('id="post-list"')[1]
+        return {k for k, pid in made.items() if pid in page}
+
+    assert await listed("channel=sb2") == {"b"}
+    assert await listed("channel=sbx") == {"a", "c"}
+    assert await listed("author=ed") == {"a", "b", "c"} and await listed("author=pia") == set()
+    assert await listed("from=2027-03-02&to=2027-03-02") == {"b"}  # 09:00 WIB that day only
+    assert await listed("from=2027-03-02") == {"b", "c"} and await listed("to=2027-03-01") == {"a"}
+    monkeypatch.setattr(web.views, "PAGE_SIZE", 1)
+    first = (await pia.get("/?workspace=acme&channel=sbx&from=2027-03-01")).text
+    [older] = re.findall(r'href="(/\?[^"]*cursor=[^"]*)"', first)
+    assert "channel=sbx" in older and "from=2027-03-01" in older
+    second = (await pia.get(older.replace("&amp;", "&"))).text.split('id="post-list"')[1]
+    assert made["a"] in second and made["b"] not in second
