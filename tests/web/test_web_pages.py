@@ -233,3 +233,20 @@ async def test_the_posts_list_filters_by_channel_author_and_day_and_paging_keeps
     assert "channel=sbx" in older and "from=2027-03-01" in older
     second = (await pia.get(older.replace("&amp;", "&"))).text.split('id="post-list"')[1]
     assert made["a"] in second and made["b"] not in second
+
+
+async def test_the_api_lists_posts_with_the_same_filters(api: httpx.AsyncClient) -> None:
+    await people(api)
+    body = {"channel_id": "sbx", "text": "Later", "publish_at": "2027-03-02T09:00:00+07:00"}
+    r = await api.post("/posts", json=body, headers=as_user("ed"))
+    assert r.status_code == 201, r.text
+
+    async def ids(query: str) -> list[str]:
+        r = await api.get("/posts?" + query, headers=as_user("ed"))
+        assert r.status_code == 200, r.text
+        return [p["id"] for p in r.json()["posts"]]
+
+    assert await ids("channel_id=sbx&author=ed") and await ids("author=ann") == []
+    assert await ids("publish_from=2027-03-02T02:00:00Z") and await ids("publish_before=2027-03-02T02:00:00Z") == []
+    naive = await api.get("/posts?publish_from=2027-03-02T02:00:00", headers=as_user("ed"))
+    assert naive.status_code == 422 and naive.json()["error"] == "invalid_request", naive.text
