@@ -9,6 +9,7 @@ from functools import partial
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, HTTPException, Query
+from pydantic import AwareDatetime
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -431,6 +432,14 @@ def list_(
     workspace_id: Annotated[
         str | None, Query(max_length=64, description="required when you belong to several workspaces")
     ] = None,
+    channel_id: Annotated[str | None, Query(max_length=64, description="posts targeting this channel")] = None,
+    author: Annotated[str | None, Query(max_length=64, description="posts written by this user id")] = None,
+    publish_from: Annotated[
+        AwareDatetime | None, Query(description="publish time at or after this instant (with its offset)")
+    ] = None,
+    publish_before: Annotated[
+        AwareDatetime | None, Query(description="publish time before this instant (with its offset)")
+    ] = None,
 ) -> PostList:
     if workspace_id is None:
         if len(user.memberships) > 1:
@@ -444,7 +453,17 @@ def list_(
         [workspace_id] = user.memberships
     own_workspace(user, workspace_id)
     with transaction(ctx.engine) as session:
-        rows = list_posts(session, workspace_id, status.value if status else None, limit + 1, cursor)
+        rows = list_posts(
+            session,
+            workspace_id,
+            status.value if status else None,
+            limit + 1,
+            cursor,
+            author=author,
+            channel=channel_id,
+            publish_from=publish_from,
+            publish_before=publish_before,
+        )
     page = rows[:limit]
     return PostList(
         posts=[PostSummary.from_row(p) for p in page], next_cursor=page[-1].id if len(rows) > limit else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from pydantic import TypeAdapter
 from sqlalchemy import update
@@ -69,13 +70,28 @@ def list_posts(
     after: str | None = None,
     *,
     author: str | None = None,
+    channel: str | None = None,
+    publish_from: datetime | None = None,
+    publish_before: datetime | None = None,
 ) -> list[Post]:
-    """Newest first; `after` is the id of the last post of the previous page; `author` keeps that author's."""
+    """Newest first; `after` is the id of the last post of the previous page. Filters, all in the query:
+    `author` keeps that author's, `channel` those targeting that channel (any of their channels), and
+    `publish_from` (inclusive) / `publish_before` (exclusive) bound the publish instant."""
     query = select(Post).where(Post.workspace_id == workspace_id)
     if status:
         query = query.where(Post.status == status)
     if author:
         query = query.where(Post.author == author)
+    if channel:
+        # channel_ids is a JSON list written by json.dumps: the channel is in it as its own JSON string
+        # (autoescape keeps % and _ literal); older posts have only channel_id.
+        query = query.where(
+            (col(Post.channel_id) == channel) | col(Post.channel_ids).contains(json.dumps(channel), autoescape=True)
+        )
+    if publish_from:
+        query = query.where(col(Post.publish_at) >= publish_from)
+    if publish_before:
+        query = query.where(col(Post.publish_at) < publish_before)
     if after:
         anchor = session.get(Post, after)
         if anchor is not None:

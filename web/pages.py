@@ -6,9 +6,9 @@ the same template. Sign-in, sign-out and decisions call the JSON routes' own fun
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
@@ -146,7 +146,17 @@ async def choose_language(request: Request, lang: str = "", next: str = "/") -> 
 
 
 @router.get("/")
-async def home(request: Request, workspace: str = "", status: str = "", mine: str = "", cursor: str = "") -> Response:
+async def home(
+    request: Request,
+    workspace: str = "",
+    status: str = "",
+    mine: str = "",
+    cursor: str = "",
+    channel: str = "",
+    author: str = "",
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "",
+) -> Response:
     reader = reader_of(request)
     user = await signed_in(request)
     if user is None:
@@ -161,6 +171,10 @@ async def home(request: Request, workspace: str = "", status: str = "", mine: st
         status=status,
         only_mine=mine == "1",
         cursor=cursor[:64] or None,
+        channel=channel[:64],
+        author=author[:64],
+        date_from=from_[:10],
+        date_to=to[:10],
     )
     # An htmx request for the list gets just that block of the same template.
     block = "post_list" if request.headers.get("HX-Target") == "post-list" else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import HTTPException
 from temporalio.service import RPCError
@@ -75,11 +76,30 @@ def workspace_facts(ctx: AppContext, workspace_id: str) -> WorkspaceFacts:
 
 
 def posts_page(
-    ctx: AppContext, workspace_id: str, *, status: PostStatus | None, author: str | None, limit: int, after: str | None
+    ctx: AppContext,
+    workspace_id: str,
+    *,
+    status: PostStatus | None,
+    author: str | None,
+    limit: int,
+    after: str | None,
+    channel: str | None = None,
+    publish_from: datetime | None = None,
+    publish_before: datetime | None = None,
 ) -> tuple[list[Post], str | None]:
     """One page of the workspace's posts, newest first, and the cursor of the next page (None: last)."""
     with transaction(ctx.engine) as session:
-        rows = list_posts(session, workspace_id, status.value if status else None, limit + 1, after, author=author)
+        rows = list_posts(
+            session,
+            workspace_id,
+            status.value if status else None,
+            limit + 1,
+            after,
+            author=author,
+            channel=channel,
+            publish_from=publish_from,
+            publish_before=publish_before,
+        )
     chunk = rows[:limit]
     return chunk, chunk[-1].id if len(rows) > limit else None
 

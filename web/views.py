@@ -9,8 +9,9 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from api.deps import Actor, AppContext, own_workspace
 from api.routes_audit import READERS as AUDIT_READERS
@@ -86,6 +87,25 @@ class HomeView:
     statuses: list[tuple[str, str]]
     next_page_url: str | None
     may_compose: bool = False  # the compose page's link (web/pages_compose.py)
+    channels: list[tuple[str, str]] = field(default_factory=list)  # the workspace's: (id, name)
+    authors: list[tuple[str, str]] = field(default_factory=list)  # the workspace's members: (id, name)
+    channel_filter: str = ""
+    author_filter: str = ""
+    date_from: str = ""  # YYYY-MM-DD, a day in the reader's zone
+    date_to: str = ""
+
+
+def day_of(text: str) -> date | None:
+    """A YYYY-MM-DD day from a form field; None when it is empty or not a day."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def day_start(day: date, zone: str) -> datetime:
+    """The UTC instant at which `day` begins in `zone` (zoneinfo keeps it right across DST changes)."""
+    return datetime.combine(day, time(), ZoneInfo(zone or "UTC")).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -247,8 +267,14 @@ async def home_view(
     status: str = "",
     only_mine: bool = False,
     cursor: str | None = None,
+    channel: str = "",
+    author: str = "",
+    date_from: str = "",
+    date_to: str = "",
 ) -> HomeView:
-    """The home page: what waits for my signature, and the workspace's posts (or mine), a page at a time."""
+    """The home page: what waits for my signature, and the workspace's posts (or mine), a page at a time,
+    filtered by status, channel, author and publish day (days in the reader's zone); unknown values are
+    ignored, as a filter left empty."""
     chrome = await asyncio.to_thread(chrome_for, ctx, user, workspace_id, csrf, tr)
     statuses = [(s.value, status_words(tr, s)) for s in PostStatus]
     chosen = PostStatus(status) if status in PostStatus.__members__.values() else None
@@ -257,22 +283,34 @@ async def home_view(
     member = own_workspace(user, workspace_id)
     facts = await asyncio.to_thread(services.workspace_facts, ctx, workspace_id)
     tr = tr.defaulting_to(facts.workspace.time_zone)
+    channel = channel if channel in facts.channel_names else ""
+    author = author if author in facts.names else ""
+    first_day, last_day = day_of(date_from), day_of(date_to)
     waiting = await services.waiting_for(ctx, user, workspace_id)
     posts, next_cursor = await asyncio.to_thread(
         services.posts_page,
         ctx,
         workspace_id,
         status=chosen,
-        author=user.id if only_mine else None,
+        author=user.id if only_mine else (author or None),
         limit=PAGE_SIZE,
         after=cursor,
+        channel=channel or None,
+        publish_from=day_start(first_day, tr.zone) if first_day else None,
+        publish_before=day_start(last_day + timedelta(days=1), tr.zone) if last_day else None,
     )
     states = await services.live_states(ctx, posts)
     next_url = None
     if next_cursor:
-        query = {"workspace": workspace_id, "status": chosen.value if chosen else "", "cursor": next_cursor}
-        if only_mine:
-            query["mine"] = "1"
+        filters = {
+            "status": chosen.value if chosen else "",
+            "mine": "1" if only_mine else "",
+            "channel": channel,
+            "author": author,
+            "from": first_day.isoformat() if first_day else "",
+            "to": last_day.isoformat() if last_day else "",
+        }
+        query = {"workspace": workspace_id, **{k: v for k, v in filters.items() if v}, "cursor": next_cursor}
         next_url = "/?" + urlencode(query)
     return HomeView(
         chrome=Chrome(**{**chrome.__dict__, "waiting_count": len(waiting)}),
@@ -284,6 +322,12 @@ async def home_view(
         statuses=statuses,
         next_page_url=next_url,
         may_compose=services.may(member, "editor"),
+        channels=sorted(facts.channel_names.items(), key=lambda pair: pair[1].casefold()),
+        authors=sorted(facts.names.items(), key=lambda pair: pair[1].casefold()),
+        channel_filter=channel,
+        author_filter=author,
+        date_from=first_day.isoformat() if first_day else "",
+        date_to=last_day.isoformat() if last_day else "",
     )
 
 

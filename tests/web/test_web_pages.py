@@ -4,18 +4,24 @@ The browser journeys are in tests/web/browser; these check what the server answe
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from api.deps import Actor, AppContext
 from api_client import add_user, as_user, setup_workspace, submitted_post, wait_status
+from embedded import http_server
+from servers import free_port
 from settings import Settings
 from web.i18n import Reader
 from web.views import home_view, post_view
+from worker import running_worker
 
 PASSWORD = "a long enough password"
 
@@ -200,3 +206,76 @@ async def test_a_member_of_another_workspace_cannot_see_or_decide_on_the_post(ap
         assert (await stranger.post(f"{path}/decisions", data=decision)).status_code == 404
     assert (await stranger.get("/", params={"workspace": "acme"})).text.count(post["id"]) == 0
     assert (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()["decisions"] == []
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def on_both(
+    request: pytest.FixtureRequest, dev_env: WorkflowEnvironment, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole stack over real HTTP (as the `api` fixture), on SQLite and on PostgreSQL."""
+    from api_client import ACCOUNTS
+
+    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+    ACCOUNTS.use(engine)
+    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
+    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
+    serving = asyncio.create_task(server.serve())
+    async with running_worker(dev_env.client, engine, settings):
+        while not server.started:
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
+            yield http
+        server.should_exit = True
+        await serving
+
+
+async def test_the_posts_list_filters_by_channel_author_and_day_and_paging_keeps_them(
+    on_both: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.views
+
+    api = on_both
+
+    await people(api)
+    r = await api.post("/workspaces/acme/channels", json={"id": "sb2", "name": "Second"}, headers=as_user("ada"))
+    assert r.status_code == 201, r.text
+    made = {}
+    for key, channel, day in (("a", "sbx", "2027-03-01"), ("b", "sb2", "2027-03-02"), ("c", "sbx", "2027-03-03")):
+        body = {"channel_id": channel, "text": f"Post {key}", "publish_at": f"{day}T09:00:00+07:00"}
+        r = await api.post("/posts", json=body, headers=as_user("ed"))
+        assert r.status_code == 201, r.text
+        made[key] = r.json()["id"]
+    pia = await browser(api, "pia@example.com")  # reads in Asia/Jakarta
+
+    async def listed(query: str) -> set[str]:
+        page = (await pia.get("/?workspace=acme&" + query)).text.split('id="post-list"')[1]
+        return {k for k, pid in made.items() if pid in page}
+
+    assert await listed("channel=sb2") == {"b"}
+    assert await listed("channel=sbx") == {"a", "c"}
+    assert await listed("author=ed") == {"a", "b", "c"} and await listed("author=pia") == set()
+    assert await listed("from=2027-03-02&to=2027-03-02") == {"b"}  # 09:00 WIB that day only
+    assert await listed("from=2027-03-02") == {"b", "c"} and await listed("to=2027-03-01") == {"a"}
+    monkeypatch.setattr(web.views, "PAGE_SIZE", 1)
+    first = (await pia.get("/?workspace=acme&channel=sbx&from=2027-03-01")).text
+    [older] = re.findall(r'href="(/\?[^"]*cursor=[^"]*)"', first)
+    assert "channel=sbx" in older and "from=2027-03-01" in older
+    second = (await pia.get(older.replace("&amp;", "&"))).text.split('id="post-list"')[1]
+    assert made["a"] in second and made["b"] not in second
+
+
+async def test_the_api_lists_posts_with_the_same_filters(api: httpx.AsyncClient) -> None:
+    await people(api)
+    body = {"channel_id": "sbx", "text": "Later", "publish_at": "2027-03-02T09:00:00+07:00"}
+    r = await api.post("/posts", json=body, headers=as_user("ed"))
+    assert r.status_code == 201, r.text
+
+    async def ids(query: str) -> list[str]:
+        r = await api.get("/posts?" + query, headers=as_user("ed"))
+        assert r.status_code == 200, r.text
+        return [p["id"] for p in r.json()["posts"]]
+
+    assert await ids("channel_id=sbx&author=ed") and await ids("author=ann") == []
+    assert await ids("publish_from=2027-03-02T02:00:00Z") and await ids("publish_before=2027-03-02T02:00:00Z") == []
+    naive = await api.get("/posts?publish_from=2027-03-02T02:00:00", headers=as_user("ed"))
+    assert naive.status_code == 422 and naive.json()["error"] == "invalid_request", naive.text
