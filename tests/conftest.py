@@ -6,7 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -155,10 +155,11 @@ def seeded(engine: Engine) -> Engine:
     return engine
 
 
-@pytest.fixture
-async def api(
-    dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
+@asynccontextmanager
+async def serving_api(
+    dev_env: WorkflowEnvironment, engine: Engine, sandbox: ThreadedServer, task_queue: str
 ) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over real HTTP on a free port with a real worker, on `engine`; a client for it."""
     from api_client import ACCOUNTS
 
     ACCOUNTS.use(engine)  # tests' users get their tokens from this database
@@ -172,6 +173,24 @@ async def api(
             yield http
         server.should_exit = True
         await serving
+
+
+@pytest.fixture
+async def api(
+    dev_env: WorkflowEnvironment, engine: Engine, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving_api(dev_env, engine, sandbox, task_queue) as http:
+        yield http
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def api_on_both(
+    request: pytest.FixtureRequest, dev_env: WorkflowEnvironment, sandbox, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole stack over real HTTP (as the `api` fixture), on SQLite and on PostgreSQL."""
+    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+    async with serving_api(dev_env, engine, sandbox, task_queue) as http:
+        yield http
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

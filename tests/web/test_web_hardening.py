@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from test_web_pages import PASSWORD, browser, csrf_of, people
-from test_web_review import on_both  # noqa: F401 (fixture)
 
 from api_client import add_user, as_user, submitted_post, wait_status
 from web import pages, pages_calendar, pages_compose, pages_postpage, pages_review, services, state_cache
@@ -54,8 +53,8 @@ async def test_a_nul_in_any_form_field_of_any_page_is_a_422_page_and_nothing_is_
     assert r.status_code == 422 and r.json()["error"] == "invalid_request"
 
 
-async def test_a_double_submit_of_the_compose_form_makes_one_post(on_both: httpx.AsyncClient) -> None:  # noqa: F811
-    api = on_both
+async def test_a_double_submit_of_the_compose_form_makes_one_post(api_on_both: httpx.AsyncClient) -> None:
+    api = api_on_both
     await people(api)
     await add_user(api, "acme", "eve", "editor", email="eve@example.com", password=PASSWORD)
     eve = await browser(api, "eve@example.com")
@@ -101,10 +100,10 @@ async def test_waiting_for_me_reads_every_awaiting_post_however_many(
 
 
 async def test_a_fresh_process_asks_only_the_workflows_whose_posts_moved(
-    on_both: httpx.AsyncClient,  # noqa: F811
+    api_on_both: httpx.AsyncClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    api = on_both
+    api = api_on_both
     await people(api)
     posts = [await submitted_post(api, f"Post number {n}") for n in range(3)]
     pia = await browser(api, "pia@example.com")

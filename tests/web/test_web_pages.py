@@ -4,24 +4,18 @@ The browser journeys are in tests/web/browser; these check what the server answe
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.deps import Actor, AppContext
 from api_client import add_user, as_user, setup_workspace, submitted_post, wait_status
-from embedded import http_server
-from servers import free_port
 from settings import Settings
 from web.i18n import Reader
 from web.views import home_view, post_view
-from worker import running_worker
 
 PASSWORD = "a long enough password"
 
@@ -208,33 +202,12 @@ async def test_a_member_of_another_workspace_cannot_see_or_decide_on_the_post(ap
     assert (await api.get(f"/posts/{post['id']}", headers=as_user("ed"))).json()["decisions"] == []
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def on_both(
-    request: pytest.FixtureRequest, dev_env: WorkflowEnvironment, sandbox, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole stack over real HTTP (as the `api` fixture), on SQLite and on PostgreSQL."""
-    from api_client import ACCOUNTS
-
-    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
-    ACCOUNTS.use(engine)
-    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
-    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
-    serving = asyncio.create_task(server.serve())
-    async with running_worker(dev_env.client, engine, settings):
-        while not server.started:
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
-            yield http
-        server.should_exit = True
-        await serving
-
-
 async def test_the_posts_list_filters_by_channel_author_and_day_and_paging_keeps_them(
-    on_both: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    api_on_both: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import web.views
 
-    api = on_both
+    api = api_on_both
 
     await people(api)
     r = await api.post("/workspaces/acme/channels", json={"id": "sb2", "name": "Second"}, headers=as_user("ada"))

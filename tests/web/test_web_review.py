@@ -6,26 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from sqlalchemy.engine import Engine
 from temporalio.testing import WorkflowEnvironment
 from test_web_pages import browser, csrf_of, people
 
-from api.app import create_app
 from api.deps import Actor, AppContext
 from api_client import add_user, as_user, submitted_post, wait_status
 from domain.diff import word_diff
-from embedded import http_server
-from servers import free_port
 from settings import Settings
 from web.i18n import Reader
 from web.views_queue import queue_view
 from web.views_review import review_view, segments
-from worker import running_worker
 
 PIA = Actor(id="pia", name="Pia", email=None, memberships={"acme": "approver"})
 ED = Actor(id="ed", name="Ed", email=None, memberships={"acme": "editor"})
@@ -167,29 +161,8 @@ async def test_the_review_page_shows_progress_diff_comments_and_who_may_still_si
     assert after.steps[0].may_sign == "Ann" and after.actions["approve"] is False
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def on_both(
-    request: pytest.FixtureRequest, dev_env: WorkflowEnvironment, sandbox, task_queue: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The whole stack over real HTTP (as the `api` fixture), on SQLite and on PostgreSQL."""
-    from api_client import ACCOUNTS
-
-    engine: Engine = request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
-    ACCOUNTS.use(engine)
-    settings = Settings(sandbox_url=sandbox.url, task_queue=task_queue, followup_offsets=[1], api_port=free_port())
-    server = http_server(create_app(settings, engine, dev_env.client), "127.0.0.1", settings.api_port)
-    serving = asyncio.create_task(server.serve())
-    async with running_worker(dev_env.client, engine, settings):
-        while not server.started:
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.api_port}", timeout=30) as http:
-            yield http
-        server.should_exit = True
-        await serving
-
-
-async def test_a_double_submit_is_one_decision_and_reasons_are_required(on_both: httpx.AsyncClient) -> None:
-    api = on_both
+async def test_a_double_submit_is_one_decision_and_reasons_are_required(api_on_both: httpx.AsyncClient) -> None:
+    api = api_on_both
     await people(api)
     pia = await browser(api, "pia@example.com")
     for round_ in range(3):
