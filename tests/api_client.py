@@ -96,3 +96,14 @@ async def submitted_post(http: httpx.AsyncClient, text: str = "Fresh coffee, eve
     assert r.status_code == 201, r.text
     assert r.json()["status"] in ("brand_check", "awaiting_approval")
     return await wait_status(http, r.json()["id"], "ed", "awaiting_approval")
+
+
+async def approved_post(http: httpx.AsyncClient, body: dict, *, prefix: str = "", until: str = "scheduled") -> dict:
+    """A post `{prefix}ed` creates and submits with `body`, approved by `{prefix}ann`; once it reaches `until`."""
+    r = await http.post("/posts", json={**body, "submit": True}, headers=as_user(f"{prefix}ed"))
+    assert r.status_code == 201, r.text
+    post = await wait_status(http, r.json()["id"], f"{prefix}ed", "awaiting_approval")
+    decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
+    r = await http.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user(f"{prefix}ann"))
+    assert r.status_code == 200, r.text
+    return await wait_status(http, post["id"], f"{prefix}ed", until)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  # noqa: F401 (fixtures)
-from web_browser import Stack, new_page, screenshots, serious_violations
+from web_browser import Stack, check, new_page
 
 from api_client import add_user, as_user, bootstrap_user, wait_status
 
@@ -22,11 +22,6 @@ STYLE = """styles:
       level: error
       tokens: [synergy]
 """
-
-
-async def check(page: Page, name: str) -> None:
-    assert await serious_violations(page) == []
-    await screenshots(page, name)
 
 
 async def test_an_admin_sets_up_a_workspace_from_nothing_and_a_post_goes_through_it(

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  # noqa: F401 (fixtures)
 from typer.testing import CliRunner
-from web_browser import Stack, new_page, screenshots, serious_violations
+from web_browser import Stack, check, new_page
 
-from api_client import add_user, as_user, setup_workspace, wait_status
+from api_client import add_user, approved_post, setup_workspace
 from commands.audit import audit_app
 
 
@@ -27,19 +27,8 @@ async def published(stack: Stack, prefix: str) -> dict:
             http, f"{prefix}acme", f"{prefix}aud", "auditor", admin=f"{prefix}ada",
             email=f"{prefix}aud@example.com", password=PASSWORD,
         )  # fmt: skip
-        body = {"channel_id": f"{prefix}sbx", "text": "Fresh coffee, every morning.", "submit": True}
-        r = await http.post("/posts", json=body, headers=as_user(f"{prefix}ed"))
-        assert r.status_code == 201, r.text
-        post = await wait_status(http, r.json()["id"], f"{prefix}ed", "awaiting_approval")
-        decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
-        r = await http.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user(f"{prefix}ann"))
-        assert r.status_code == 200, r.text
-        return await wait_status(http, post["id"], f"{prefix}ed", "done")
-
-
-async def check(page: Page, name: str) -> None:
-    assert await serious_violations(page) == []
-    await screenshots(page, name)
+        body = {"channel_id": f"{prefix}sbx", "text": "Fresh coffee, every morning."}
+        return await approved_post(http, body, prefix=prefix, until="done")
 
 
 async def test_an_auditor_filters_opens_exports_verifies_reconciles_and_sees_a_tampered_entry(

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from babel.dates import format_date
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  # noqa: F401 (fixtures)
-from web_browser import Stack, new_page, screenshots, serious_violations
+from web_browser import Stack, check, new_page
 
-from api_client import add_user, as_user, setup_workspace, wait_status
+from api_client import add_user, approved_post, setup_workspace
 
 TEXT = "Roastery opening, Monday at 9."
 
@@ -32,19 +32,8 @@ async def scheduled(stack: Stack, prefix: str) -> dict:
             email=f"{prefix}eve@example.com",
             password=PASSWORD,
         )
-        body = {"channel_id": f"{prefix}sbx", "text": TEXT, "submit": True, "publish_at": "2030-12-03T09:00:00+07:00"}
-        r = await http.post("/posts", json=body, headers=as_user(f"{prefix}ed"))
-        assert r.status_code == 201, r.text
-        post = await wait_status(http, r.json()["id"], f"{prefix}ed", "awaiting_approval")
-        decision = {"decision": "approve", "content_hash": post["revision"]["content_hash"]}
-        r = await http.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user(f"{prefix}ann"))
-        assert r.status_code == 200, r.text
-        return await wait_status(http, post["id"], f"{prefix}ed", "scheduled")
-
-
-async def check(page: Page, name: str) -> None:
-    assert await serious_violations(page) == []
-    await screenshots(page, name)
+        body = {"channel_id": f"{prefix}sbx", "text": TEXT, "publish_at": "2030-12-03T09:00:00+07:00"}
+        return await approved_post(http, body, prefix=prefix, until="scheduled")
 
 
 async def test_an_editor_reschedules_publishes_now_finds_it_in_the_calendar_and_unpublishes_it(

@@ -45,3 +45,9 @@ async def screenshots(page: Page, name: str) -> None:
         await page.set_viewport_size(size)  # type: ignore[arg-type]
         await page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+
+
+async def check(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation on the page, and its screenshots taken."""
+    assert await serious_violations(page) == []
+    await screenshots(page, name)
