@@ -107,3 +107,12 @@ async def approved_post(http: httpx.AsyncClient, body: dict, *, prefix: str = ""
     r = await http.post(f"/posts/{post['id']}/decisions", json=decision, headers=as_user(f"{prefix}ann"))
     assert r.status_code == 200, r.text
     return await wait_status(http, post["id"], f"{prefix}ed", until)
+
+
+async def add_people(http: httpx.AsyncClient, prefix: str, roles: dict[str, str], password: str) -> None:
+    """Members of {prefix}acme (added by {prefix}ada) who sign in with `password` as {prefix}<id>@example.com."""
+    for uid, role in roles.items():
+        await add_user(
+            http, f"{prefix}acme", f"{prefix}{uid}", role, admin=f"{prefix}ada",
+            email=f"{prefix}{uid}@example.com", password=password,
+        )  # fmt: skip

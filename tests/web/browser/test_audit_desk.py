@@ -15,7 +15,7 @@ from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  
 from typer.testing import CliRunner
 from web_browser import Stack, check, new_page
 
-from api_client import add_user, approved_post, setup_workspace
+from api_client import add_people, approved_post, setup_workspace
 from commands.audit import audit_app
 
 
@@ -23,10 +23,7 @@ async def published(stack: Stack, prefix: str) -> dict:
     """{prefix}acme with an auditor {prefix}aud (with a password) and a post approved by {prefix}ann, out."""
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         await setup_workspace(http, ws=f"{prefix}acme", prefix=prefix)
-        await add_user(
-            http, f"{prefix}acme", f"{prefix}aud", "auditor", admin=f"{prefix}ada",
-            email=f"{prefix}aud@example.com", password=PASSWORD,
-        )  # fmt: skip
+        await add_people(http, prefix, {"aud": "auditor"}, PASSWORD)
         body = {"channel_id": f"{prefix}sbx", "text": "Fresh coffee, every morning."}
         return await approved_post(http, body, prefix=prefix, until="done")
 

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from test_web_journeys import PASSWORD, accounts, chromium, web_stack  # noqa: F401 (fixtures)
 from web_browser import Stack, new_page, screenshots, serious_violations
 
-from api_client import add_user, as_user, setup_workspace, wait_status
+from api_client import add_people, as_user, setup_workspace, wait_status
 
 pytestmark = pytest.mark.browser
 STYLE = """
@@ -31,16 +31,7 @@ async def newsroom(stack: Stack, prefix: str) -> None:
     """A workspace with editor {prefix}eve, approver {prefix}pia, channels on X and Bluesky, a wordy style."""
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         await setup_workspace(http, ws=f"{prefix}acme", prefix=prefix)
-        for uid, role in (("eve", "editor"), ("pia", "approver")):
-            await add_user(
-                http,
-                f"{prefix}acme",
-                f"{prefix}{uid}",
-                role,
-                admin=f"{prefix}ada",
-                email=f"{prefix}{uid}@example.com",
-                password=PASSWORD,
-            )
+        await add_people(http, prefix, {"eve": "editor", "pia": "approver"}, PASSWORD)
         for cid, name, counts in (("xx", "Acme on X", "x"), ("bsky", "Acme on Bluesky", "bluesky")):
             r = await http.post(
                 f"/workspaces/{prefix}acme/channels",

@@ -18,7 +18,7 @@ from test_compose_journeys import newsroom, sign_in_to
 from test_web_journeys import PASSWORD, accounts, chromium, web_stack  # noqa: F401 (fixtures)
 from web_browser import Stack, new_page, screenshots, serious_violations
 
-from api_client import add_user, as_user, wait_status
+from api_client import add_people, as_user, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -102,9 +102,7 @@ async def approve_from_the_queue(page: Page, w: dict, text: str) -> None:
 async def journey(browser: Browser, stack: Stack, p: str, w: dict) -> None:
     await newsroom(stack, p)  # editor {p}eve, approver {p}pia, sandbox channels counting as X and Bluesky
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        await add_user(
-            http, f"{p}acme", f"{p}zed", "approver", admin=f"{p}ada", email=f"{p}zed@example.com", password=PASSWORD
-        )
+        await add_people(http, p, {"zed": "approver"}, PASSWORD)
         policy = {"steps": [{"name": "brand", "roles": ["approver"], "quorum": 2}]}
         r = await http.put(f"/workspaces/{p}acme/approval-policy", json=policy, headers=as_user(f"{p}ada"))
         assert r.status_code == 200, r.text

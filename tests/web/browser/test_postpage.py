@@ -14,7 +14,7 @@ from playwright.async_api import Browser, expect
 from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  # noqa: F401 (fixtures)
 from web_browser import Stack, check, new_page
 
-from api_client import add_user, approved_post, setup_workspace
+from api_client import add_people, approved_post, setup_workspace
 
 TEXT = "Roastery opening, Monday at 9."
 
@@ -23,15 +23,7 @@ async def scheduled(stack: Stack, prefix: str) -> dict:
     """A workspace with editor {prefix}eve (with a password) and an approved post scheduled for 2030."""
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         await setup_workspace(http, ws=f"{prefix}acme", prefix=prefix)
-        await add_user(
-            http,
-            f"{prefix}acme",
-            f"{prefix}eve",
-            "editor",
-            admin=f"{prefix}ada",
-            email=f"{prefix}eve@example.com",
-            password=PASSWORD,
-        )
+        await add_people(http, prefix, {"eve": "editor"}, PASSWORD)
         body = {"channel_id": f"{prefix}sbx", "text": TEXT, "publish_at": "2030-12-03T09:00:00+07:00"}
         return await approved_post(http, body, prefix=prefix, until="scheduled")
 

@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from web_browser import Stack, new_page, screenshots, serious_violations
 
 from api.app import create_app
-from api_client import ACCOUNTS, add_user, as_user, setup_workspace, wait_status
+from api_client import ACCOUNTS, add_people, as_user, setup_workspace, wait_status
 from embedded import http_server
 from servers import free_port
 from settings import Settings
@@ -79,16 +79,7 @@ async def team(stack: Stack, prefix: str) -> dict:
     """A workspace with an editor's submitted post, an approver {prefix}pia and a viewer {prefix}vic."""
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         await setup_workspace(http, ws=f"{prefix}acme", prefix=prefix)
-        for uid, role in (("pia", "approver"), ("vic", "viewer")):
-            await add_user(
-                http,
-                f"{prefix}acme",
-                f"{prefix}{uid}",
-                role,
-                admin=f"{prefix}ada",
-                email=f"{prefix}{uid}@example.com",
-                password=PASSWORD,
-            )
+        await add_people(http, prefix, {"pia": "approver", "vic": "viewer"}, PASSWORD)
         r = await http.post(
             "/posts",
             json={

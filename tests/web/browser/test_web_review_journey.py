@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 from test_web_journeys import PASSWORD, accounts, chromium, sign_in, web_stack  # noqa: F401
 from web_browser import Stack, new_page, screenshots, serious_violations
 
-from api_client import add_user, as_user, setup_workspace, wait_status
+from api_client import add_people, as_user, setup_workspace, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +25,7 @@ async def review_team(stack: Stack, prefix: str, texts: list[str]) -> list[dict]
     ws = f"{prefix}acme"
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         await setup_workspace(http, ws=ws, prefix=prefix)
-        for uid in ("pia", "zed"):
-            email = f"{prefix}{uid}@example.com"
-            await add_user(http, ws, f"{prefix}{uid}", "approver", admin=f"{prefix}ada", email=email, password=PASSWORD)
+        await add_people(http, prefix, {"pia": "approver", "zed": "approver"}, PASSWORD)
         policy = {"steps": [{"name": "brand", "roles": ["approver"], "quorum": 2}]}
         r = await http.put(f"/workspaces/{ws}/approval-policy", json=policy, headers=as_user(f"{prefix}ada"))
         assert r.status_code == 200, r.text
