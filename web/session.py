@@ -22,14 +22,24 @@ CSRF_FIELD = "csrf_token"
 WORKSPACE_COOKIE = "postgate_workspace"
 
 
+_UNKNOWN = object()
+
+
 async def signed_in(request: Request) -> Actor | None:
-    """The person signed in with the session cookie, or None (no cookie, or the session has ended)."""
-    if not request.cookies.get(SESSION_COOKIE):
-        return None
-    try:
-        return await asyncio.to_thread(current_user, request, context(request))
-    except HTTPException:
-        return None
+    """The person signed in with the session cookie, or None (no cookie, or the session has ended).
+
+    Looked up once per request: reader_preferences (every page's dependency) may have done it already."""
+    known = getattr(request.state, "actor", _UNKNOWN)
+    if known is None or isinstance(known, Actor):
+        return known
+    actor = None
+    if request.cookies.get(SESSION_COOKIE):
+        try:
+            actor = await asyncio.to_thread(current_user, request, context(request))
+        except HTTPException:
+            actor = None
+    request.state.actor = actor
+    return actor
 
 
 async def form_actor(request: Request) -> tuple[FormData, Actor]:
@@ -55,6 +65,11 @@ async def reader_preferences(request: Request) -> None:
     """A dependency of every page: the signed-in person's own language and time zone, for reader_of."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
+        return
+    if request.method in ("GET", "HEAD"):
+        # The page will ask who is signed in anyway: one session lookup answers both.
+        actor = await signed_in(request)
+        request.state.preferences = (actor.locale, actor.time_zone) if actor else (None, None)
         return
 
     def load() -> tuple[str | None, str | None]:
